@@ -1,0 +1,219 @@
+//! From request bytes to response bytes.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+
+use crate::context::Context;
+use crate::error::Error;
+use crate::handler::{AsyncHandler, Kind, ResultSink, SyncHandler};
+use crate::params::Params;
+use crate::protocol::{parse_message, write_error, write_id_suffix, Entry, Id, Message, Request, RESULT_PREFIX};
+use crate::router::Router;
+
+/// An entry with its method looked up.
+enum Resolved<'r, 'a> {
+    Ready(Ready<'r, 'a>),
+    Async(&'r dyn AsyncHandler, Request<'a>),
+}
+
+/// An entry answered without waiting.
+enum Ready<'r, 'a> {
+    Invalid { id: Option<Id<'a>>, reason: &'static str },
+    NotFound(Request<'a>),
+    Sync(&'r dyn SyncHandler, Request<'a>),
+}
+
+impl Router {
+    /// Answers one message: a request, a notification or a batch.
+    ///
+    /// Returns the response bytes, or `None` when nothing is to be sent (a
+    /// notification, or a batch of only notifications). Bad input never
+    /// panics: it gets the error object the specification prescribes. A
+    /// panicking method gets `-32603` and a `tracing` error line.
+    ///
+    /// Batch entries run concurrently, up to
+    /// [`Limits::batch_concurrency`](crate::Limits::batch_concurrency) at a
+    /// time, and their responses keep the order of the requests.
+    pub async fn handle(&self, input: &[u8], ctx: &Context) -> Option<Vec<u8>> {
+        let message = match parse_message(input, self.limits.max_batch_len(), self.limits.max_depth()) {
+            Ok(message) => message,
+            Err(err) => {
+                let mut out = Vec::with_capacity(128);
+                write_error(&mut out, &err.into_error(), None);
+                return Some(out);
+            }
+        };
+        match message {
+            Message::Single(entry) => {
+                // Answers tend to be about as long as questions; this spares regrowth.
+                let mut out = Vec::with_capacity(input.len() + 64);
+                match self.resolve(entry) {
+                    Resolved::Async(handler, request) => run_async(handler, request, ctx, &mut out).await,
+                    Resolved::Ready(ready) => run_ready(ready, ctx, &mut out),
+                }
+                (!out.is_empty()).then_some(out)
+            }
+            Message::Batch(entries) => self.run_batch(entries, ctx, input.len()).await,
+        }
+    }
+
+    fn resolve<'a>(&self, entry: Entry<'a>) -> Resolved<'_, 'a> {
+        let request = match entry {
+            Entry::Valid(request) => request,
+            Entry::Invalid { id, reason } => return Resolved::Ready(Ready::Invalid { id, reason }),
+        };
+        match self.methods.get(request.method()) {
+            None => Resolved::Ready(Ready::NotFound(request)),
+            Some(method) => match &method.kind {
+                Kind::Sync(handler) => Resolved::Ready(Ready::Sync(&**handler, request)),
+                Kind::Async(handler) => Resolved::Async(&**handler, request),
+            },
+        }
+    }
+
+    async fn run_batch(&self, entries: Vec<Entry<'_>>, ctx: &Context, input_len: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(input_len + 16 * entries.len());
+        out.push(b'[');
+        let mut resolved = entries.into_iter().map(|entry| self.resolve(entry));
+
+        // Until the first asynchronous entry, answers go straight into `out`, in order.
+        let mut first_async = None;
+        for entry in resolved.by_ref() {
+            match entry {
+                Resolved::Ready(ready) => append(&mut out, |out| run_ready(ready, ctx, out)),
+                Resolved::Async(..) => {
+                    first_async = Some(entry);
+                    break;
+                }
+            }
+        }
+
+        // From there on entries run concurrently, each into its own slot, joined in order.
+        if let Some(first) = first_async {
+            let rest: Vec<Resolved<'_, '_>> = std::iter::once(first).chain(resolved).collect();
+            let mut slots: Vec<Vec<u8>> = std::iter::repeat_with(Vec::new).take(rest.len()).collect();
+            let mut work = rest.into_iter().zip(slots.iter_mut());
+            let mut running = FuturesUnordered::new();
+            loop {
+                while running.len() < self.limits.batch_concurrency() {
+                    let Some((entry, slot)) = work.next() else { break };
+                    running.push(run_entry(entry, ctx, slot));
+                }
+                if running.next().await.is_none() {
+                    break;
+                }
+            }
+            drop(running);
+            for slot in &slots {
+                append(&mut out, |out| out.extend_from_slice(slot));
+            }
+        }
+
+        if out.len() == 1 {
+            return None;
+        }
+        out.push(b']');
+        Some(out)
+    }
+}
+
+/// Appends one batch answer, with a comma when it is not the first; nothing if `write` writes nothing.
+fn append(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    let mark = out.len();
+    if mark > 1 {
+        out.push(b',');
+    }
+    let start = out.len();
+    write(out);
+    if out.len() == start {
+        out.truncate(mark);
+    }
+}
+
+async fn run_entry(entry: Resolved<'_, '_>, ctx: &Context, out: &mut Vec<u8>) {
+    match entry {
+        Resolved::Async(handler, request) => run_async(handler, request, ctx, out).await,
+        Resolved::Ready(ready) => run_ready(ready, ctx, out),
+    }
+}
+
+/// Answers an entry that needs no waiting: invalid, unknown method, or synchronous.
+fn run_ready(entry: Ready<'_, '_>, ctx: &Context, out: &mut Vec<u8>) {
+    match entry {
+        Ready::Invalid { id, reason } => {
+            write_error(out, &Error::invalid_request().with_data(reason), id.as_ref());
+        }
+        Ready::NotFound(request) => {
+            if let Some(id) = request.id() {
+                let error = Error::method_not_found().with_data(&format!("no method named `{}`", request.method()));
+                write_error(out, &error, Some(id));
+            }
+        }
+        Ready::Sync(handler, request) => {
+            let start = out.len();
+            let sink = open(&request, out);
+            let outcome = catch_unwind(AssertUnwindSafe(|| handler.call(Params::new(request.params()), ctx, sink)));
+            close(&request, outcome, start, out);
+        }
+    }
+}
+
+async fn run_async(handler: &dyn AsyncHandler, request: Request<'_>, ctx: &Context, out: &mut Vec<u8>) {
+    let start = out.len();
+    let sink = open(&request, out);
+    let params = Params::new(request.params());
+    // Building the future runs user code too (argument decoding), so it is guarded as well.
+    let outcome = match catch_unwind(AssertUnwindSafe(|| handler.call(params, ctx, sink))) {
+        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    close(&request, outcome, start, out);
+}
+
+/// Starts a success answer and hands out where the result goes.
+fn open<'o>(request: &Request<'_>, out: &'o mut Vec<u8>) -> ResultSink<'o> {
+    if request.is_notification() {
+        ResultSink::discard()
+    } else {
+        out.extend_from_slice(RESULT_PREFIX);
+        ResultSink::new(out)
+    }
+}
+
+/// Finishes the answer: closes the success, or replaces it with the error.
+fn close(
+    request: &Request<'_>,
+    outcome: Result<Result<(), Error>, Box<dyn Any + Send>>,
+    start: usize,
+    out: &mut Vec<u8>,
+) {
+    let error = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(error),
+        Err(panic) => Some(panicked(request.method(), &*panic)),
+    };
+    let Some(id) = request.id() else {
+        return;
+    };
+    match error {
+        None => write_id_suffix(out, id),
+        Some(error) => {
+            out.truncate(start);
+            write_error(out, &error, Some(id));
+        }
+    }
+}
+
+#[cold]
+fn panicked(method: &str, panic: &(dyn Any + Send)) -> Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(method, panic = message, "method panicked; answered with -32603");
+    Error::internal_error()
+}

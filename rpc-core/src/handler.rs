@@ -1,0 +1,306 @@
+//! Method entries: synchronous, asynchronous and blocking handlers behind one type.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::Error;
+use crate::params::Params;
+
+/// A boxed, sendable future; what asynchronous handlers return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a method's result is written: straight into the response buffer,
+/// or nowhere when the call is a notification.
+///
+/// Generated code and [`Method`] constructors write through it; a handler
+/// never sees the rest of the response.
+#[derive(Debug)]
+pub struct ResultSink<'a> {
+    out: Option<&'a mut Vec<u8>>,
+}
+
+impl<'a> ResultSink<'a> {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        Self { out: Some(out) }
+    }
+
+    pub(crate) fn discard() -> Self {
+        Self { out: None }
+    }
+
+    /// Serializes `value` as the result.
+    pub fn write<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        match self.out {
+            Some(out) => serde_json::to_writer(out, value).map_err(serialize_failed),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes an `Ok` value as the result, or turns the `Err` into the error answer.
+    pub fn write_result<T: Serialize, E: Into<Error>>(self, result: Result<T, E>) -> Result<(), Error> {
+        match result {
+            Ok(value) => self.write(&value),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+#[cold]
+fn serialize_failed(err: serde_json::Error) -> Error {
+    tracing::error!(error = %err, "method result could not be serialized");
+    Error::internal_error().with_data("the result could not be serialized")
+}
+
+pub(crate) trait SyncHandler: Send + Sync + 'static {
+    fn call(&self, params: Params<'_>, ctx: &Context, sink: ResultSink<'_>) -> Result<(), Error>;
+}
+
+pub(crate) trait AsyncHandler: Send + Sync + 'static {
+    fn call<'a>(
+        &'a self,
+        params: Params<'a>,
+        ctx: &'a Context,
+        sink: ResultSink<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+/// One entry of the method table.
+///
+/// Built from a closure, then added to a [`Router`](crate::Router) under a
+/// name. The router keeps the kind apart: synchronous methods run in place,
+/// with no future and no allocation; asynchronous ones are awaited; blocking
+/// ones run on the runtime's blocking pool.
+#[derive(Clone)]
+pub struct Method {
+    pub(crate) kind: Kind,
+}
+
+#[derive(Clone)]
+pub(crate) enum Kind {
+    Sync(Arc<dyn SyncHandler>),
+    Async(Arc<dyn AsyncHandler>),
+}
+
+impl fmt::Debug for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            Kind::Sync(_) => "sync",
+            Kind::Async(_) => "async",
+        };
+        f.debug_struct("Method").field("kind", &kind).finish()
+    }
+}
+
+impl Method {
+    /// A synchronous method.
+    ///
+    /// ```
+    /// use rpc_core::{Context, Error, Method, Params};
+    ///
+    /// let add = Method::sync(|params: Params<'_>, _: &Context| {
+    ///     let (a, b): (i64, i64) = params.decode(&["a", "b"])?;
+    ///     Ok::<_, Error>(a + b)
+    /// });
+    /// ```
+    pub fn sync<F, T, E>(f: F) -> Self
+    where
+        F: Fn(Params<'_>, &Context) -> Result<T, E> + Send + Sync + 'static,
+        T: Serialize + 'static,
+        E: Into<Error> + 'static,
+    {
+        Self {
+            kind: Kind::Sync(Arc::new(SyncFn(f, PhantomData))),
+        }
+    }
+
+    /// An asynchronous method. The future may borrow the params and the context.
+    ///
+    /// ```
+    /// use rpc_core::{Context, Error, Method, Params};
+    ///
+    /// let greet = Method::asynchronous(|params: Params<'_>, ctx: &Context| {
+    ///     Box::pin(async move {
+    ///         let (name,): (&str,) = params.decode(&["name"])?;
+    ///         Ok::<_, Error>(format!("hello {name} from {:?}", ctx.peer_addr()))
+    ///     })
+    /// });
+    /// ```
+    pub fn asynchronous<F, T, E>(f: F) -> Self
+    where
+        F: for<'a> Fn(Params<'a>, &'a Context) -> BoxFuture<'a, Result<T, E>> + Send + Sync + 'static,
+        T: Serialize + 'static,
+        E: Into<Error> + 'static,
+    {
+        Self {
+            kind: Kind::Async(Arc::new(AsyncFn(f, PhantomData))),
+        }
+    }
+
+    /// A method that runs on the blocking thread pool of the Tokio runtime,
+    /// for CPU-heavy or blocking work. It sees its own copy of the params.
+    ///
+    /// ```
+    /// use rpc_core::{Error, Method, Params};
+    ///
+    /// let hash = Method::blocking(|params: Params<'_>| {
+    ///     let (rounds,): (u32,) = params.decode(&["rounds"])?;
+    ///     Ok::<_, Error>((0..rounds).fold(0u64, |h, i| h.rotate_left(5) ^ u64::from(i)))
+    /// });
+    /// ```
+    pub fn blocking<F, T, E>(f: F) -> Self
+    where
+        F: Fn(Params<'_>) -> Result<T, E> + Send + Sync + 'static,
+        T: Serialize + Send + 'static,
+        E: Into<Error> + Send + 'static,
+    {
+        Self {
+            kind: Kind::Async(Arc::new(BlockingFn(Arc::new(f), PhantomData))),
+        }
+    }
+
+    /// A synchronous method that reads shared state; used by generated code.
+    #[doc(hidden)]
+    pub fn sync_with_state<S, F>(state: Arc<S>, f: F) -> Self
+    where
+        S: Send + Sync + 'static,
+        F: Fn(&S, Params<'_>, &Context, ResultSink<'_>) -> Result<(), Error> + Send + Sync + 'static,
+    {
+        Self {
+            kind: Kind::Sync(Arc::new(StateFn { state, f })),
+        }
+    }
+
+    /// An asynchronous method whose future may borrow shared state; used by generated code.
+    #[doc(hidden)]
+    pub fn async_with_state<S, F>(state: Arc<S>, f: F) -> Self
+    where
+        S: Send + Sync + 'static,
+        F: for<'a> Fn(&'a S, Params<'a>, &'a Context, ResultSink<'a>) -> BoxFuture<'a, Result<(), Error>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        Self {
+            kind: Kind::Async(Arc::new(StateFn { state, f })),
+        }
+    }
+
+    /// Whether the method runs without a future.
+    pub fn is_sync(&self) -> bool {
+        matches!(self.kind, Kind::Sync(_))
+    }
+}
+
+/// Runs `f` on the Tokio blocking pool and waits for it; a panic in `f`
+/// becomes `-32603`. Outside a Tokio runtime `f` runs in place.
+pub(crate) async fn run_blocking<T, F>(f: F) -> Result<T, Error>
+where
+    F: FnOnce() -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return f();
+    };
+    match runtime.spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(err) => {
+            tracing::error!(error = %err, "blocking method panicked or was cancelled");
+            Err(Error::internal_error())
+        }
+    }
+}
+
+struct BlockingFn<F, T, E>(Arc<F>, PhantomData<fn() -> Result<T, E>>);
+
+impl<F, T, E> AsyncHandler for BlockingFn<F, T, E>
+where
+    F: Fn(Params<'_>) -> Result<T, E> + Send + Sync + 'static,
+    T: Serialize + Send + 'static,
+    E: Into<Error> + Send + 'static,
+{
+    fn call<'a>(
+        &'a self,
+        params: Params<'a>,
+        _ctx: &'a Context,
+        sink: ResultSink<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        let f = Arc::clone(&self.0);
+        // The pool needs `'static` input, so the params are copied once.
+        let owned = params.raw().map(ToOwned::to_owned);
+        Box::pin(async move {
+            let value = run_blocking(move || f(Params::new(owned.as_deref())).map_err(Into::into)).await?;
+            sink.write(&value)
+        })
+    }
+}
+
+struct SyncFn<F, T, E>(F, PhantomData<fn() -> Result<T, E>>);
+
+impl<F, T, E> SyncHandler for SyncFn<F, T, E>
+where
+    F: Fn(Params<'_>, &Context) -> Result<T, E> + Send + Sync + 'static,
+    T: Serialize + 'static,
+    E: Into<Error> + 'static,
+{
+    fn call(&self, params: Params<'_>, ctx: &Context, sink: ResultSink<'_>) -> Result<(), Error> {
+        sink.write_result((self.0)(params, ctx))
+    }
+}
+
+struct AsyncFn<F, T, E>(F, PhantomData<fn() -> Result<T, E>>);
+
+impl<F, T, E> AsyncHandler for AsyncFn<F, T, E>
+where
+    F: for<'a> Fn(Params<'a>, &'a Context) -> BoxFuture<'a, Result<T, E>> + Send + Sync + 'static,
+    T: Serialize + 'static,
+    E: Into<Error> + 'static,
+{
+    fn call<'a>(
+        &'a self,
+        params: Params<'a>,
+        ctx: &'a Context,
+        sink: ResultSink<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        let future = (self.0)(params, ctx);
+        Box::pin(async move { sink.write_result(future.await) })
+    }
+}
+
+struct StateFn<S, F> {
+    state: Arc<S>,
+    f: F,
+}
+
+impl<S, F> SyncHandler for StateFn<S, F>
+where
+    S: Send + Sync + 'static,
+    F: Fn(&S, Params<'_>, &Context, ResultSink<'_>) -> Result<(), Error> + Send + Sync + 'static,
+{
+    fn call(&self, params: Params<'_>, ctx: &Context, sink: ResultSink<'_>) -> Result<(), Error> {
+        (self.f)(&self.state, params, ctx, sink)
+    }
+}
+
+impl<S, F> AsyncHandler for StateFn<S, F>
+where
+    S: Send + Sync + 'static,
+    F: for<'a> Fn(&'a S, Params<'a>, &'a Context, ResultSink<'a>) -> BoxFuture<'a, Result<(), Error>>
+        + Send
+        + Sync
+        + 'static,
+{
+    fn call<'a>(
+        &'a self,
+        params: Params<'a>,
+        ctx: &'a Context,
+        sink: ResultSink<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        (self.f)(&self.state, params, ctx, sink)
+    }
+}

@@ -1,0 +1,79 @@
+//! A JSON-RPC 2.0 engine: wire types, a method table, dispatch from request
+//! bytes to response bytes, request context, and the client core.
+//!
+//! This crate knows no transport. A transport (such as `rpc-http`) reads a
+//! message, builds a [`Context`] and calls [`Router::handle`]; the answer is
+//! bytes to send back, or nothing for notifications.
+//!
+//! # Serving
+//!
+//! ```
+//! use rpc_core::{Context, Error, ErrorCode, Params, Router};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let mut router = Router::new();
+//! router
+//!     .method("subtract", |params: Params<'_>, _: &Context| {
+//!         // Positional `[42, 23]` or named `{"minuend": 42, "subtrahend": 23}`.
+//!         let (minuend, subtrahend): (i64, i64) = params.decode(&["minuend", "subtrahend"])?;
+//!         Ok::<_, Error>(minuend - subtrahend)
+//!     })?
+//!     .method("divide", |params: Params<'_>, _: &Context| {
+//!         let (a, b): (f64, f64) = params.decode(&["a", "b"])?;
+//!         if b == 0.0 {
+//!             return Err(Error::new(ErrorCode::new(1), "division by zero"));
+//!         }
+//!         Ok(a / b)
+//!     })?;
+//!
+//! let ctx = Context::new();
+//! let answer = router
+//!     .handle(br#"{"jsonrpc":"2.0","method":"subtract","params":{"subtrahend":23,"minuend":42},"id":3}"#, &ctx)
+//!     .await;
+//! assert_eq!(answer.unwrap(), br#"{"jsonrpc":"2.0","result":19,"id":3}"#);
+//!
+//! // Notifications run but are not answered.
+//! assert!(router.handle(br#"{"jsonrpc":"2.0","method":"subtract","params":[1,2]}"#, &ctx).await.is_none());
+//! # Ok::<(), rpc_core::RouterError>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Calling
+//!
+//! A [`client::Client`] encodes calls and matches answers over any
+//! [`client::Transport`]; [`client::InProcess`] calls a router directly.
+//!
+//! # Protocol choices where the specification is silent
+//!
+//! - Ids are echoed byte for byte: `1.0`, `1e3` and 30-digit integers come back as sent.
+//! - An invalid request whose `id` is readable is answered with that id; otherwise with `null`.
+//! - Members other than `jsonrpc`, `method`, `params` and `id` are ignored; a member given twice makes the request invalid.
+//! - The standard codes carry the specification's exact messages; details go in `data`
+//!   (`-32602` messages also name the parameter).
+//! - A method panic is answered with `-32603` and logged; the panic text is not sent.
+//! - Batch answers keep the order of the requests.
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod client;
+mod context;
+mod dispatch;
+mod error;
+mod handler;
+mod limits;
+mod listing;
+mod params;
+mod protocol;
+mod router;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use context::{Context, Cookie, Extensions, HeaderLookup, ResponseEffects, SameSite};
+pub use error::{Error, ErrorCode};
+pub use handler::{BoxFuture, Method, ResultSink};
+pub use limits::Limits;
+pub use listing::{MethodInfo, ParamInfo};
+pub use params::{ParamList, ParamNames, Params};
+pub use protocol::{Id, Request};
+pub use router::{Router, RouterError, NAMESPACE_SEPARATOR, RESERVED_PREFIX};

@@ -1,0 +1,336 @@
+//! The method table.
+
+use std::fmt;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::Error;
+use crate::handler::{BoxFuture, Method};
+use crate::limits::Limits;
+use crate::params::Params;
+
+/// What separates a namespace from a method name: `math` + `add` is `math.add`.
+pub const NAMESPACE_SEPARATOR: char = '.';
+
+/// The prefix the specification reserves for system methods; user methods may not use it.
+pub const RESERVED_PREFIX: &str = "rpc.";
+
+/// The method table a server dispatches on.
+///
+/// Methods are added by name; a name (or alias) can be taken only once, and
+/// the `rpc.` prefix is refused, so every mistake shows up as an error where
+/// the router is built, never as a silently shadowed method. Routers merge
+/// and nest under namespaces. Once built, a router is read-only and shared
+/// (`Arc<Router>`) by every connection: dispatch takes no lock.
+///
+/// ```
+/// use rpc_core::{Context, Error, Params, Router};
+///
+/// # fn main() -> Result<(), rpc_core::RouterError> {
+/// let mut math = Router::new();
+/// math.method("add", |params: Params<'_>, _: &Context| {
+///     let (a, b): (i64, i64) = params.decode(&["a", "b"])?;
+///     Ok::<_, Error>(a + b)
+/// })?;
+/// math.alias("plus", "add")?;
+///
+/// let mut router = Router::new();
+/// router.nest("math", math)?;
+/// assert_eq!(router.method_names(), ["math.add", "math.plus"]);
+///
+/// let response = futures_executor_block_on(router.handle(
+///     br#"{"jsonrpc":"2.0","method":"math.plus","params":[1,2],"id":1}"#,
+///     &Context::new(),
+/// ));
+/// assert_eq!(response.unwrap(), br#"{"jsonrpc":"2.0","result":3,"id":1}"#);
+/// # Ok(())
+/// # }
+/// # fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct Router {
+    pub(crate) methods: FxHashMap<Box<str>, Method>,
+    pub(crate) limits: Limits,
+}
+
+impl Router {
+    /// An empty router with default [`Limits`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Replaces the limits in place.
+    pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Adds a method under `name`.
+    pub fn add(&mut self, name: impl Into<String>, method: Method) -> Result<&mut Self, RouterError> {
+        let name = name.into();
+        check_name(&name)?;
+        self.insert(name, method)
+    }
+
+    /// Adds a synchronous method; see [`Method::sync`].
+    pub fn method<F, T, E>(&mut self, name: impl Into<String>, f: F) -> Result<&mut Self, RouterError>
+    where
+        F: Fn(Params<'_>, &Context) -> Result<T, E> + Send + Sync + 'static,
+        T: Serialize + 'static,
+        E: Into<Error> + 'static,
+    {
+        self.add(name, Method::sync(f))
+    }
+
+    /// Adds an asynchronous method; see [`Method::asynchronous`].
+    pub fn async_method<F, T, E>(&mut self, name: impl Into<String>, f: F) -> Result<&mut Self, RouterError>
+    where
+        F: for<'a> Fn(Params<'a>, &'a Context) -> BoxFuture<'a, Result<T, E>> + Send + Sync + 'static,
+        T: Serialize + 'static,
+        E: Into<Error> + 'static,
+    {
+        self.add(name, Method::asynchronous(f))
+    }
+
+    /// Adds a method that runs on the blocking pool; see [`Method::blocking`].
+    pub fn blocking_method<F, T, E>(&mut self, name: impl Into<String>, f: F) -> Result<&mut Self, RouterError>
+    where
+        F: Fn(Params<'_>) -> Result<T, E> + Send + Sync + 'static,
+        T: Serialize + Send + 'static,
+        E: Into<Error> + Send + 'static,
+    {
+        self.add(name, Method::blocking(f))
+    }
+
+    /// Makes `alias` a second name for the method `target`.
+    pub fn alias(&mut self, alias: impl Into<String>, target: &str) -> Result<&mut Self, RouterError> {
+        let alias = alias.into();
+        check_name(&alias)?;
+        let method = self
+            .methods
+            .get(target)
+            .cloned()
+            .ok_or_else(|| RouterError::new(ErrorKind::UnknownTarget { alias: alias.clone(), target: target.to_owned() }))?;
+        self.insert(alias, method)
+    }
+
+    /// Moves every method of `other` into this router. Nothing is moved if any
+    /// name is already taken.
+    pub fn merge(&mut self, other: Router) -> Result<&mut Self, RouterError> {
+        self.merge_renamed(other, |name| name.to_owned())
+    }
+
+    /// Moves every method of `other` into this router under `namespace`:
+    /// `add` becomes `namespace.add`. Nothing is moved if any name is taken.
+    pub fn nest(&mut self, namespace: &str, other: Router) -> Result<&mut Self, RouterError> {
+        if namespace.is_empty() {
+            return Err(RouterError::new(ErrorKind::EmptyName));
+        }
+        self.merge_renamed(other, |name| format!("{namespace}{NAMESPACE_SEPARATOR}{name}"))
+    }
+
+    fn merge_renamed(&mut self, other: Router, rename: impl Fn(&str) -> String) -> Result<&mut Self, RouterError> {
+        let renamed: Vec<(String, Method)> = other
+            .methods
+            .into_iter()
+            .map(|(name, method)| (rename(&name), method))
+            .collect();
+        for (name, _) in &renamed {
+            check_name(name)?;
+            if self.methods.contains_key(name.as_str()) {
+                return Err(RouterError::new(ErrorKind::Duplicate(name.clone())));
+            }
+        }
+        self.methods.extend(renamed.into_iter().map(|(name, method)| (name.into_boxed_str(), method)));
+        Ok(self)
+    }
+
+    fn insert(&mut self, name: String, method: Method) -> Result<&mut Self, RouterError> {
+        if self.methods.contains_key(name.as_str()) {
+            return Err(RouterError::new(ErrorKind::Duplicate(name)));
+        }
+        self.methods.insert(name.into_boxed_str(), method);
+        Ok(self)
+    }
+
+    /// Every name the router answers to, aliases included, sorted.
+    pub fn method_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.methods.keys().map(|name| &**name).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Whether a method (or alias) of that name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.methods.contains_key(name)
+    }
+
+    /// How many names the router answers to.
+    pub fn len(&self) -> usize {
+        self.methods.len()
+    }
+
+    /// Whether the router has no methods.
+    pub fn is_empty(&self) -> bool {
+        self.methods.is_empty()
+    }
+}
+
+impl fmt::Debug for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Router")
+            .field("methods", &self.method_names())
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+fn check_name(name: &str) -> Result<(), RouterError> {
+    if name.is_empty() {
+        return Err(RouterError::new(ErrorKind::EmptyName));
+    }
+    if name.starts_with(RESERVED_PREFIX) {
+        return Err(RouterError::new(ErrorKind::Reserved(name.to_owned())));
+    }
+    Ok(())
+}
+
+/// A method table that could not be built as asked.
+///
+/// ```
+/// use rpc_core::{Context, Error, Params, Router};
+///
+/// let mut router = Router::new();
+/// let ping = |_: Params<'_>, _: &Context| Ok::<_, Error>("pong");
+/// router.method("ping", ping).unwrap();
+/// let err = router.method("ping", ping).unwrap_err();
+/// assert!(err.is_duplicate());
+/// assert_eq!(err.to_string(), "method `ping` is registered more than once");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterError {
+    kind: Box<ErrorKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ErrorKind {
+    Duplicate(String),
+    Reserved(String),
+    EmptyName,
+    UnknownTarget { alias: String, target: String },
+}
+
+impl RouterError {
+    fn new(kind: ErrorKind) -> Self {
+        Self { kind: Box::new(kind) }
+    }
+
+    /// Whether a name was taken twice.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Duplicate(_))
+    }
+
+    /// Whether a name used the reserved `rpc.` prefix.
+    pub fn is_reserved(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Reserved(_))
+    }
+
+    /// Whether an alias pointed at a method that does not exist.
+    pub fn is_unknown_target(&self) -> bool {
+        matches!(*self.kind, ErrorKind::UnknownTarget { .. })
+    }
+}
+
+impl fmt::Display for RouterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.kind {
+            ErrorKind::Duplicate(name) => write!(f, "method `{name}` is registered more than once"),
+            ErrorKind::Reserved(name) => write!(
+                f,
+                "method name `{name}` uses the prefix `{RESERVED_PREFIX}`, which JSON-RPC reserves for system methods"
+            ),
+            ErrorKind::EmptyName => f.write_str("method names and namespaces may not be empty"),
+            ErrorKind::UnknownTarget { alias, target } => {
+                write!(f, "alias `{alias}` points at `{target}`, which is not registered")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RouterError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ping(_: Params<'_>, _: &Context) -> Result<&'static str, Error> {
+        Ok("pong")
+    }
+
+    #[test]
+    fn duplicate_names_and_aliases_are_refused() {
+        let mut router = Router::new();
+        router.method("a", ping).unwrap();
+        assert!(router.method("a", ping).unwrap_err().is_duplicate());
+        router.alias("b", "a").unwrap();
+        assert!(router.alias("b", "a").unwrap_err().is_duplicate());
+        assert!(router.alias("a", "a").unwrap_err().is_duplicate());
+        assert!(router.alias("c", "zzz").unwrap_err().is_unknown_target());
+        assert_eq!(router.method_names(), ["a", "b"]);
+    }
+
+    #[test]
+    fn reserved_and_empty_names_are_refused() {
+        let mut router = Router::new();
+        assert!(router.method("rpc.discover", ping).unwrap_err().is_reserved());
+        assert!(router.method("", ping).is_err());
+        let mut inner = Router::new();
+        inner.method("x", ping).unwrap();
+        assert!(router.nest("rpc", inner.clone()).unwrap_err().is_reserved());
+        assert!(router.nest("", inner).is_err());
+        assert!(router.is_empty());
+    }
+
+    #[test]
+    fn merge_is_all_or_nothing() {
+        let mut a = Router::new();
+        a.method("x", ping).unwrap();
+        let mut b = Router::new();
+        b.method("y", ping).unwrap().method("x", ping).unwrap();
+        let err = a.merge(b).unwrap_err();
+        assert_eq!(err.to_string(), "method `x` is registered more than once");
+        assert_eq!(a.method_names(), ["x"]);
+        let mut c = Router::new();
+        c.method("z", ping).unwrap();
+        a.merge(c).unwrap();
+        assert_eq!(a.method_names(), ["x", "z"]);
+    }
+
+    #[test]
+    fn nest_prefixes_with_the_separator() {
+        let mut inner = Router::new();
+        inner.method("add", ping).unwrap();
+        let mut outer = Router::new();
+        outer.nest("math", inner.clone()).unwrap();
+        outer.nest("math", Router::new()).unwrap();
+        assert!(outer.nest("math", inner).unwrap_err().is_duplicate());
+        assert!(outer.contains("math.add"));
+        assert_eq!(outer.len(), 1);
+    }
+}
