@@ -1,1 +1,2 @@
-//! examples
+//! Runnable examples; see the `examples/` folder. Each one has a
+//! `cargo run` line in its header, calls itself and exits.
