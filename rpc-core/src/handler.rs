@@ -199,7 +199,7 @@ impl Method {
 
 /// Runs `f` on the Tokio blocking pool and waits for it; a panic in `f`
 /// becomes `-32603`. Outside a Tokio runtime `f` runs in place.
-pub(crate) async fn run_blocking<T, F>(f: F) -> Result<T, Error>
+pub async fn run_blocking<T, F>(f: F) -> Result<T, Error>
 where
     F: FnOnce() -> Result<T, Error> + Send + 'static,
     T: Send + 'static,

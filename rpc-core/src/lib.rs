@@ -69,6 +69,9 @@ mod router;
 #[doc(hidden)]
 pub mod __private;
 
+#[doc = include_str!("rpc.md")]
+pub use rpc_macros::rpc;
+
 pub use context::{Context, Cookie, Extensions, HeaderLookup, ResponseEffects, SameSite};
 pub use error::{Error, ErrorCode};
 pub use handler::{BoxFuture, Method, ResultSink};

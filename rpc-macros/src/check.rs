@@ -1,0 +1,199 @@
+//! The rules a service must follow, one function each. Every rule reports at
+//! the user's tokens and never stops the others from running.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+use crate::ctxt::Ctxt;
+use crate::parse::model::{Arg, Method, Receiver, Service};
+use crate::parse::Input;
+
+/// The most parameters a method may decode (the arity of rpc-core's `ParamList` tuples).
+const MAX_PARAMS: usize = 16;
+
+/// The prefix JSON-RPC reserves for system methods.
+const RESERVED_PREFIX: &str = "rpc.";
+
+pub(crate) fn check(cx: &Ctxt, service: &Service<'_>) {
+    check_container(cx, service);
+    for method in &service.methods {
+        check_receiver(cx, method);
+        check_generics(cx, method);
+        check_qualifiers(cx, method);
+        check_args(cx, method);
+        check_blocking(cx, method);
+        check_names(cx, method);
+    }
+    check_unique_names(cx, service);
+}
+
+/// `#[rpc]` goes on a trait declaration or an inherent impl; a trait impl
+/// needs no attribute, and generic traits cannot be served.
+fn check_container(cx: &Ctxt, service: &Service<'_>) {
+    match service.input {
+        Input::Impl(item) => {
+            if let Some((_, path, _)) = &item.trait_ {
+                cx.error_spanned_by(
+                    path,
+                    "put #[rpc] on the trait declaration; implementations of an #[rpc] trait need no attribute",
+                );
+            }
+        }
+        Input::Trait(item) => {
+            if !item.generics.params.is_empty() {
+                cx.error_spanned_by(&item.generics, "generic #[rpc] traits are not supported");
+            }
+        }
+    }
+}
+
+/// Methods take `&self`: one service value serves concurrent calls.
+fn check_receiver(cx: &Ctxt, method: &Method<'_>) {
+    let Some(receiver) = method.sig.inputs.first() else { return };
+    let message = match method.receiver {
+        Receiver::Ref => return,
+        Receiver::RefMut => {
+            "RPC methods take `&self`, not `&mut self`: one service serves concurrent calls; keep mutable state behind a Mutex or atomics"
+        }
+        Receiver::Value => "RPC methods take `&self`, not `self`: one service value serves every call",
+        Receiver::Typed => "RPC methods take `&self`; typed receivers such as `self: Arc<Self>` are not supported",
+    };
+    cx.error_spanned_by(receiver, message);
+}
+
+/// Every parameter type must be known to decode it, so methods cannot be generic.
+fn check_generics(cx: &Ctxt, method: &Method<'_>) {
+    if !method.sig.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &method.sig.generics,
+            "RPC methods cannot be generic: every parameter's type must be known to decode it",
+        );
+    }
+}
+
+/// `const`, `unsafe`, `extern` and variadic functions cannot be called from generated code safely.
+fn check_qualifiers(cx: &Ctxt, method: &Method<'_>) {
+    let sig = method.sig;
+    if let Some(token) = &sig.constness {
+        cx.error_spanned_by(token, "RPC methods cannot be `const fn`");
+    }
+    if let Some(token) = &sig.unsafety {
+        cx.error_spanned_by(token, "RPC methods cannot be `unsafe`: remote callers cannot uphold its contract");
+    }
+    if let Some(abi) = &sig.abi {
+        cx.error_spanned_by(abi, "RPC methods cannot be `extern`");
+    }
+    if let Some(variadic) = &sig.variadic {
+        cx.error_spanned_by(variadic, "RPC methods cannot be variadic");
+    }
+}
+
+/// Parameters have plain names and decodable types, there are at most 16 of
+/// them, names are unique, and the context (at most one) is taken as `&Context`.
+fn check_args(cx: &Ctxt, method: &Method<'_>) {
+    let mut names: HashMap<&str, &TokenStream> = HashMap::new();
+    let mut contexts = 0;
+    let mut params = 0;
+    for arg in &method.args {
+        match arg {
+            Arg::Unsupported { original, reason } => cx.error_spanned_by(original, reason),
+            Arg::Context {
+                original,
+                by_ref,
+                mutable,
+            } => {
+                contexts += 1;
+                if contexts > 1 {
+                    cx.error_spanned_by(original, "a method takes the context once");
+                } else if !by_ref {
+                    cx.error_spanned_by(original, "take the context by reference: `&Context`");
+                } else if *mutable {
+                    cx.error_spanned_by(
+                        original,
+                        "take the context as `&Context`: the entries of a batch share it; its setters take `&self`",
+                    );
+                }
+            }
+            Arg::Param(param) => {
+                params += 1;
+                if params == MAX_PARAMS + 1 {
+                    cx.error_spanned_by(
+                        param.original,
+                        format!("RPC methods take at most {MAX_PARAMS} parameters; group them in a struct"),
+                    );
+                }
+                if let Some(first) = names.insert(&param.name, &param.name_tokens) {
+                    cx.error_spanned_by(
+                        &param.name_tokens,
+                        format!(
+                            "two parameters are named `{}` in named params (the first is `{}`)",
+                            param.name, first
+                        ),
+                    );
+                }
+                if param.name.is_empty() {
+                    cx.error_spanned_by(&param.name_tokens, "parameter names may not be empty");
+                }
+            }
+        }
+    }
+}
+
+/// `blocking` moves a synchronous method to the blocking pool; an `async fn`
+/// has no use for it, and the context cannot cross to that thread.
+fn check_blocking(cx: &Ctxt, method: &Method<'_>) {
+    let Some(blocking) = &method.attrs.blocking else { return };
+    if method.is_async() {
+        cx.error_spanned_by(
+            blocking,
+            "`blocking` is for synchronous methods; an `async fn` already runs without blocking the executor",
+        );
+    }
+    if method.has_context() {
+        cx.error_spanned_by(
+            blocking,
+            "a blocking method runs on another thread and cannot borrow the context; read what it needs in an async method",
+        );
+    }
+}
+
+/// Names are non-empty and stay out of the reserved `rpc.` prefix.
+fn check_names(cx: &Ctxt, method: &Method<'_>) {
+    let names = std::iter::once((&method.name, method.name_tokens.clone()))
+        .chain(method.aliases.iter().map(|(name, lit)| (name, lit.to_token_stream())));
+    for (name, tokens) in names {
+        if name.is_empty() || name.ends_with('.') {
+            cx.error_spanned_by(tokens, "method names may not be empty");
+        } else if name.starts_with(RESERVED_PREFIX) {
+            cx.error_spanned_by(
+                tokens,
+                format!("`{name}` starts with `{RESERVED_PREFIX}`, which JSON-RPC reserves for system methods"),
+            );
+        }
+    }
+}
+
+/// Every name and alias of a service is unique; the second use is the error.
+fn check_unique_names(cx: &Ctxt, service: &Service<'_>) {
+    let mut owners: HashMap<&str, String> = HashMap::new();
+    for method in &service.methods {
+        let owner = method.sig.ident.to_string();
+        let mut own = HashSet::new();
+        let names = std::iter::once((&method.name, method.name_tokens.clone()))
+            .chain(method.aliases.iter().map(|(name, lit)| (name, lit.to_token_stream())));
+        for (name, tokens) in names {
+            if !own.insert(name.as_str()) {
+                cx.error_spanned_by(tokens, format!("method `{owner}` lists the name `{name}` twice"));
+                continue;
+            }
+            if let Some(first) = owners.insert(name, owner.clone()) {
+                cx.error_spanned_by(
+                    tokens,
+                    format!("method `{owner}` answers to `{name}`, which is already the name of method `{first}`"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The typed client stub and its batch builder.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{listing, Paths};
+use crate::parse::attr::ParamStyle;
+use crate::parse::model::{Method, Service};
+
+// Input:
+//     #[rpc] impl Calculator { fn add(&self, a: i64, b: i64) -> i64 { .. } }
+// Output:
+//     pub struct CalculatorClient<T> { client: Client<T> }
+//     impl<T: Transport> CalculatorClient<T> {
+//         pub fn new(transport: T) -> Self { .. }
+//         pub fn add(&self, a: i64, b: i64) -> impl Future<Output = Result<i64, ClientError>> + Send + '_ {
+//             self.client.request("add", (a, b))
+//         }
+//     }
+//     impl CalculatorClient<()> { pub const METHODS: &'static [MethodInfo] = &[..]; }
+//     pub struct CalculatorBatch<'c, T> { batch: Batch<'c, T> }
+//     impl<T: Transport> CalculatorBatch<'_, T> {
+//         pub fn add(&mut self, a: i64, b: i64) -> Result<BatchEntry<i64>, ClientError> { .. }
+//         pub async fn send(self) -> Result<BatchResponse, ClientError> { .. }
+//     }
+pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
+    let krate = &paths.krate;
+    let vis = &service.vis;
+    let client = &service.client;
+    let batch = format_ident!("{}Batch", service.ident);
+    let service_name = service.ident.to_string();
+    let client_doc = format!(
+        "A typed client for [`{service_name}`]: one method per RPC method, over any `Transport`."
+    );
+    let batch_doc = format!("A batch of calls to [`{service_name}`], built with typed methods; sent with `send`.");
+    let methods = listing::methods(service, paths);
+    let calls = service.methods.iter().map(|method| client_fn(method, paths));
+    let batch_calls = service.methods.iter().map(|method| batch_fn(method, paths));
+
+    quote! {
+        #[doc = #client_doc]
+        #[allow(unreachable_pub)]
+        #vis struct #client<T> {
+            client: #krate::client::Client<T>,
+        }
+
+        impl<T> #krate::__private::Clone for #client<T>
+        where
+            T: #krate::__private::Clone,
+        {
+            fn clone(&self) -> Self {
+                Self { client: #krate::__private::Clone::clone(&self.client) }
+            }
+        }
+
+        impl<T> #krate::__private::fmt::Debug for #client<T> {
+            fn fmt(&self, f: &mut #krate::__private::fmt::Formatter<'_>) -> #krate::__private::fmt::Result {
+                #krate::__private::fmt::Debug::fmt(&self.client, f)
+            }
+        }
+
+        impl #client<()> {
+            /// The RPC methods of the service: names, aliases, parameters, types and docs.
+            #[allow(unreachable_pub)]
+            pub const METHODS: &'static [#krate::MethodInfo] = #methods;
+        }
+
+        impl<T: #krate::client::Transport> #client<T> {
+            /// A client that sends over `transport`.
+            #[allow(unreachable_pub)]
+            pub fn new(transport: T) -> Self {
+                Self { client: #krate::client::Client::new(transport) }
+            }
+
+            /// A typed client over an existing untyped one (sharing its ids).
+            #[allow(unreachable_pub)]
+            pub fn from_client(client: #krate::client::Client<T>) -> Self {
+                Self { client }
+            }
+
+            /// The untyped client underneath, for calls by name.
+            #[allow(unreachable_pub)]
+            pub fn client(&self) -> &#krate::client::Client<T> {
+                &self.client
+            }
+
+            /// Starts a batch with one typed method per RPC method.
+            #[allow(unreachable_pub)]
+            pub fn batch(&self) -> #batch<'_, T> {
+                #batch { batch: self.client.batch() }
+            }
+
+            #(#calls)*
+        }
+
+        #[doc = #batch_doc]
+        #[allow(unreachable_pub)]
+        #vis struct #batch<'c, T> {
+            batch: #krate::client::Batch<'c, T>,
+        }
+
+        impl<T> #krate::__private::fmt::Debug for #batch<'_, T> {
+            fn fmt(&self, f: &mut #krate::__private::fmt::Formatter<'_>) -> #krate::__private::fmt::Result {
+                #krate::__private::fmt::Debug::fmt(&self.batch, f)
+            }
+        }
+
+        impl<'c, T: #krate::client::Transport> #batch<'c, T> {
+            /// The untyped batch underneath, to add calls by name.
+            #[allow(unreachable_pub)]
+            pub fn inner(&mut self) -> &mut #krate::client::Batch<'c, T> {
+                &mut self.batch
+            }
+
+            /// Sends the batch; read each result with its entry.
+            #[allow(unreachable_pub)]
+            pub async fn send(self) -> #krate::__private::Result<#krate::client::BatchResponse, #krate::client::ClientError> {
+                self.batch.send().await
+            }
+
+            #(#batch_calls)*
+        }
+    }
+}
+
+/// The params value sent for a call: a tuple (positional) or named pairs.
+fn params_expr(method: &Method<'_>, paths: &Paths) -> TokenStream {
+    let krate = &paths.krate;
+    let idents: Vec<_> = method.params().map(|param| &param.ident).collect();
+    if idents.is_empty() {
+        return quote!(());
+    }
+    match method.params_style {
+        ParamStyle::Positional => quote!((#(#idents,)*)),
+        ParamStyle::Named => {
+            let names = method.params().map(|param| &param.name);
+            quote!(#krate::__private::Named((#((#names, #idents),)*)))
+        }
+    }
+}
+
+fn docs(method: &Method<'_>) -> TokenStream {
+    let summary = if method.attrs.notification {
+        format!("Sends `{}` as a notification; does not wait for it to run.", method.name)
+    } else {
+        format!("Calls `{}`.", method.name)
+    };
+    let user_docs = method
+        .original_attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"));
+    quote! {
+        #(#user_docs)*
+        #[doc = ""]
+        #[doc = #summary]
+    }
+}
+
+fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
+    let krate = &paths.krate;
+    let ident = &method.sig.ident;
+    let name = &method.name;
+    let args = method.params().map(|param| {
+        let (ident, ty) = (&param.ident, param.ty);
+        quote!(#ident: #ty)
+    });
+    let params = params_expr(method, paths);
+    let docs = docs(method);
+    let error = quote!(#krate::client::ClientError);
+    if method.attrs.notification {
+        quote! {
+            #docs
+            #[allow(unreachable_pub)]
+            pub fn #ident(&self, #(#args),*)
+                -> impl #krate::__private::Future<Output = #krate::__private::Result<(), #error>> + #krate::__private::Send + '_
+            {
+                self.client.notify(#name, #params)
+            }
+        }
+    } else {
+        let success = method.ret.success();
+        let output = quote_spanned!(method.sig.output.span()=> #krate::__private::Result<#success, #error>);
+        quote! {
+            #docs
+            #[allow(unreachable_pub)]
+            pub fn #ident(&self, #(#args),*)
+                -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send + '_
+            {
+                self.client.request(#name, #params)
+            }
+        }
+    }
+}
+
+fn batch_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
+    let krate = &paths.krate;
+    let ident = &method.sig.ident;
+    let name = &method.name;
+    let args = method.params().map(|param| {
+        let (ident, ty) = (&param.ident, param.ty);
+        quote!(#ident: #ty)
+    });
+    let params = params_expr(method, paths);
+    let docs = docs(method);
+    let error = quote!(#krate::client::ClientError);
+    if method.attrs.notification {
+        quote! {
+            #docs
+            #[allow(unreachable_pub)]
+            pub fn #ident(&mut self, #(#args),*) -> #krate::__private::Result<(), #error> {
+                self.batch.notify(#name, #params)
+            }
+        }
+    } else {
+        let success = method.ret.success();
+        quote! {
+            #docs
+            #[allow(unreachable_pub)]
+            pub fn #ident(&mut self, #(#args),*)
+                -> #krate::__private::Result<#krate::client::BatchEntry<#success>, #error>
+            {
+                self.batch.request(#name, #params)
+            }
+        }
+    }
+}

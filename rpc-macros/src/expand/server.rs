@@ -1,0 +1,227 @@
+//! The router glue: one `Method` per RPC method, decoding params straight
+//! into the argument types through rpc-core's one-pass decoder.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::ItemImpl;
+
+use super::{local, Paths};
+use crate::parse::model::{Arg, Method, Ret, Service};
+
+// Input:
+//     #[rpc] impl Calculator { fn add(&self, a: i64, b: i64) -> i64 { a + b } }
+// Output:
+//     impl Calculator {
+//         pub const METHODS: &'static [MethodInfo] = CalculatorClient::<()>::METHODS;
+//         pub fn into_router(self) -> Router where Self: Send + Sync + 'static { .. }
+//         pub fn router_from_arc(this: Arc<Self>) -> Router where Self: Send + Sync + 'static {
+//             let mut router = Router::new();
+//             { let method = Method::sync_with_state(Arc::clone(&this), |svc, params, ctx, sink| {
+//                   let (a, b): (i64, i64) = params.decode_with(CalculatorClient::<()>::METHODS[0].params, false)?;
+//                   sink.write(&Self::add(svc, a, b))
+//               });
+//               insert(&mut router, "add", method); }
+//             router
+//         }
+//     }
+pub(crate) fn generate_for_impl(service: &Service<'_>, item: &ItemImpl, paths: &Paths) -> TokenStream {
+    let krate = &paths.krate;
+    let client = &service.client;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let self_ty = &item.self_ty;
+    let this = local("this");
+    let body = router_body(service, paths);
+    quote! {
+        impl #impl_generics #self_ty #where_clause {
+            /// The RPC methods this type serves: names, aliases, parameters, types and docs.
+            #[allow(unreachable_pub)]
+            pub const METHODS: &'static [#krate::MethodInfo] = #client::<()>::METHODS;
+
+            /// Builds a router that serves every RPC method of this value.
+            #[allow(unreachable_pub)]
+            pub fn into_router(self) -> #krate::Router
+            where
+                Self: #krate::__private::Send + #krate::__private::Sync + 'static,
+            {
+                Self::router_from_arc(#krate::__private::Arc::new(self))
+            }
+
+            /// Builds a router that serves every RPC method of a shared value.
+            #[allow(unreachable_pub)]
+            pub fn router_from_arc(#this: #krate::__private::Arc<Self>) -> #krate::Router
+            where
+                Self: #krate::__private::Send + #krate::__private::Sync + 'static,
+            {
+                #body
+            }
+        }
+    }
+}
+
+/// The same glue as provided methods of an `#[rpc]` trait, so it works for every implementor.
+pub(crate) fn generate_for_trait(service: &Service<'_>, paths: &Paths) -> Vec<TokenStream> {
+    let krate = &paths.krate;
+    let this = local("this");
+    let body = router_body(service, paths);
+    vec![
+        quote! {
+            /// Builds a router that serves every RPC method of this value.
+            fn into_router(self) -> #krate::Router
+            where
+                Self: #krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync + 'static,
+            {
+                Self::router_from_arc(#krate::__private::Arc::new(self))
+            }
+        },
+        quote! {
+            /// Builds a router that serves every RPC method of a shared value.
+            fn router_from_arc(#this: #krate::__private::Arc<Self>) -> #krate::Router
+            where
+                Self: #krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync + 'static,
+            {
+                #body
+            }
+        },
+    ]
+}
+
+fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
+    let krate = &paths.krate;
+    let router = local("router");
+    let method_var = local("method");
+    let inserts = service.methods.iter().enumerate().map(|(index, method)| {
+        let expr = method_expr(service, method, index, paths);
+        let name = &method.name;
+        let aliases = method.aliases.iter().map(|(alias, _)| alias);
+        quote! {
+            {
+                let #method_var = #expr;
+                #( #krate::__private::insert(&mut #router, #aliases, #krate::Method::clone(&#method_var)); )*
+                #krate::__private::insert(&mut #router, #name, #method_var);
+            }
+        }
+    });
+    quote! {
+        let mut #router = #krate::Router::new();
+        #( #inserts )*
+        #router
+    }
+}
+
+/// The `Method` value for one RPC method: sync, async or blocking.
+fn method_expr(service: &Service<'_>, method: &Method<'_>, index: usize, paths: &Paths) -> TokenStream {
+    let krate = &paths.krate;
+    let client = &service.client;
+    let allow_unknown = service.attrs.allow_unknown_params;
+    let (this, svc, params, ctx, sink, args) =
+        (local("this"), local("svc"), local("params"), local("__ctx"), local("sink"), local("args"));
+    let value = local("value");
+
+    let bindings = method.params().map(|param| &param.ident);
+    let decode_types: Vec<TokenStream> = method
+        .params()
+        .map(|param| {
+            let ty = param.ty;
+            if param.default.is_some() {
+                quote_spanned!(ty.span()=> #krate::__private::Option<#ty>)
+            } else {
+                quote!(#ty)
+            }
+        })
+        .collect();
+    let decode = quote! {
+        let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
+            #krate::Params::decode_with(#params, #client::<()>::METHODS[#index].params, #allow_unknown);
+    };
+    let bind = quote! { let (#(#bindings,)*) = #args?; };
+    let defaults = method.params().filter_map(|param| {
+        let ident = &param.ident;
+        let ty = param.ty;
+        match &param.default {
+            None => None,
+            Some(None) => Some(quote_spanned! {ty.span()=>
+                let #ident: #ty = #krate::__private::Option::unwrap_or_default(#ident);
+            }),
+            Some(Some(expr)) => Some(quote_spanned! {expr.span()=>
+                let #ident: #ty = #krate::__private::Option::unwrap_or_else(#ident, || #expr);
+            }),
+        }
+    });
+    let defaults = quote!(#(#defaults)*);
+    let call_args = method.args.iter().map(|arg| match arg {
+        Arg::Param(param) => {
+            let ident = &param.ident;
+            quote!(#ident)
+        }
+        _ => quote!(#ctx),
+    });
+    let ident = &method.sig.ident;
+
+    if method.attrs.blocking.is_some() {
+        let call = quote!(Self::#ident(&#svc, #(#call_args),*));
+        let to_result = match &method.ret {
+            Ret::Unit => quote!({ #call; #krate::__private::Ok(()) }),
+            Ret::Plain(ty) => quote_spanned!(ty.span()=> #krate::__private::ok(#call)),
+            Ret::Result { original, .. } => {
+                quote_spanned!(original.span()=> #krate::__private::Result::map_err(#call, #krate::__private::Into::into))
+            }
+        };
+        return quote! {
+            #krate::Method::async_with_state(
+                #krate::__private::Arc::new(#krate::__private::Arc::clone(&#this)),
+                |#svc: &#krate::__private::Arc<Self>, #params, _, #sink| {
+                    #decode
+                    let #svc = #krate::__private::Arc::clone(#svc);
+                    #krate::__private::Box::pin(async move {
+                        #bind
+                        let #value = #krate::__private::run_blocking(move || {
+                            #defaults
+                            #to_result
+                        })
+                        .await?;
+                        #sink.write(&#value)
+                    })
+                },
+            )
+        };
+    }
+
+    let call = if method.is_async() {
+        quote!(Self::#ident(#svc, #(#call_args),*).await)
+    } else {
+        quote!(Self::#ident(#svc, #(#call_args),*))
+    };
+    let write = match &method.ret {
+        Ret::Unit => quote!({ #call; #sink.write(&()) }),
+        Ret::Plain(ty) => quote_spanned!(ty.span()=> #sink.write(&#call)),
+        Ret::Result { original, .. } => quote_spanned!(original.span()=> #sink.write_result(#call)),
+    };
+    if method.is_async() {
+        quote! {
+            #krate::Method::async_with_state(
+                #krate::__private::Arc::clone(&#this),
+                |#svc: &Self, #params, #ctx, #sink| {
+                    #decode
+                    #krate::__private::Box::pin(async move {
+                        #bind
+                        #defaults
+                        #write
+                    })
+                },
+            )
+        }
+    } else {
+        quote! {
+            #krate::Method::sync_with_state(
+                #krate::__private::Arc::clone(&#this),
+                |#svc: &Self, #params, #ctx, #sink| {
+                    #decode
+                    #bind
+                    #defaults
+                    #write
+                },
+            )
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! The typed model of an `#[rpc]` service, built from the item. Building is
+//! permissive (it records what is there); `check` judges it.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, ToTokens};
+use syn::ext::IdentExt;
+use syn::{
+    Attribute, Expr, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, ItemTrait, Lit,
+    LitStr, Meta, Pat, PathArguments, ReturnType, Signature, TraitItem, TraitItemFn, Type, Visibility,
+};
+
+use super::attr::{ContainerAttrs, MethodAttrs, ParamAttrs, ParamStyle};
+use super::Input;
+use crate::ctxt::Ctxt;
+
+/// A whole service: the methods of an impl block or a trait.
+pub(crate) struct Service<'a> {
+    pub(crate) input: &'a Input,
+    /// The trait name, or the last identifier of the impl's self type.
+    pub(crate) ident: Ident,
+    pub(crate) client: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) attrs: ContainerAttrs,
+    pub(crate) methods: Vec<Method<'a>>,
+}
+
+/// One RPC method.
+pub(crate) struct Method<'a> {
+    pub(crate) sig: &'a Signature,
+    pub(crate) original_attrs: &'a [Attribute],
+    pub(crate) attrs: MethodAttrs,
+    /// The full name callers use (namespace applied).
+    pub(crate) name: String,
+    /// The tokens that named it (the rename literal or the identifier), for errors.
+    pub(crate) name_tokens: TokenStream,
+    /// Full alias names with the literal each came from.
+    pub(crate) aliases: Vec<(String, LitStr)>,
+    pub(crate) receiver: Receiver,
+    pub(crate) args: Vec<Arg<'a>>,
+    pub(crate) ret: Ret,
+    pub(crate) docs: String,
+    pub(crate) params_style: ParamStyle,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Receiver {
+    Ref,
+    RefMut,
+    Value,
+    Typed,
+}
+
+/// An argument of the Rust method.
+pub(crate) enum Arg<'a> {
+    /// An RPC parameter.
+    Param(Param<'a>),
+    /// The request context, recognised by its type (`&Context`).
+    Context { original: &'a FnArg, by_ref: bool, mutable: bool },
+    /// Something the model cannot use (a pattern, `impl Trait`): reported by `check`.
+    Unsupported { original: &'a FnArg, reason: &'static str },
+}
+
+/// One RPC parameter.
+pub(crate) struct Param<'a> {
+    pub(crate) original: &'a FnArg,
+    pub(crate) ident: Ident,
+    pub(crate) ty: &'a Type,
+    /// The name in named params (the identifier, or the `name` attribute).
+    pub(crate) name: String,
+    pub(crate) name_tokens: TokenStream,
+    /// Whether callers may leave it out: an `Option`, or a parameter with a default.
+    pub(crate) optional: bool,
+    /// `Some(None)`: `T::default()`; `Some(Some(expr))`: that expression.
+    pub(crate) default: Option<Option<Expr>>,
+}
+
+/// What the Rust method returns.
+pub(crate) enum Ret {
+    Unit,
+    Plain(Type),
+    /// A `Result` (or `...Result` alias): the success type is the first argument.
+    Result { ok: Type, original: Type },
+}
+
+impl Ret {
+    /// The type the caller receives.
+    pub(crate) fn success(&self) -> TokenStream {
+        match self {
+            Ret::Unit => quote::quote!(()),
+            Ret::Plain(ty) | Ret::Result { ok: ty, .. } => ty.to_token_stream(),
+        }
+    }
+}
+
+impl<'a> Service<'a> {
+    pub(crate) fn from_input(cx: &Ctxt, args: TokenStream, input: &'a Input) -> Self {
+        let attrs = ContainerAttrs::from_args(cx, args);
+        let (ident, vis) = match input {
+            Input::Trait(item) => (item.ident.clone(), item.vis.clone()),
+            Input::Impl(item) => (impl_ident(cx, item), syn::parse_quote!(pub)),
+        };
+        let client = attrs.client.clone().unwrap_or_else(|| format_ident!("{}Client", ident));
+        let methods = match input {
+            Input::Trait(item) => trait_methods(item)
+                .filter_map(|f| Method::from_fn(cx, &attrs, &f.attrs, &f.sig))
+                .collect(),
+            Input::Impl(item) => impl_methods(item)
+                .filter_map(|f| Method::from_fn(cx, &attrs, &f.attrs, &f.sig))
+                .collect(),
+        };
+        Service {
+            input,
+            ident,
+            client,
+            vis,
+            attrs,
+            methods,
+        }
+    }
+}
+
+pub(crate) fn trait_methods(item: &ItemTrait) -> impl Iterator<Item = &TraitItemFn> {
+    item.items.iter().filter_map(|item| match item {
+        TraitItem::Fn(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub(crate) fn impl_methods(item: &ItemImpl) -> impl Iterator<Item = &ImplItemFn> {
+    item.items.iter().filter_map(|item| match item {
+        ImplItem::Fn(f) => Some(f),
+        _ => None,
+    })
+}
+
+fn impl_ident(cx: &Ctxt, item: &ItemImpl) -> Ident {
+    if let Type::Path(path) = &*item.self_ty {
+        if let Some(last) = path.path.segments.last() {
+            return last.ident.clone();
+        }
+    }
+    cx.error_spanned_by(&item.self_ty, "#[rpc] serves impl blocks of named types, such as `impl Calculator`");
+    format_ident!("Service")
+}
+
+impl<'a> Method<'a> {
+    /// The method, or `None` for an associated function without a receiver
+    /// or a method marked `skip`, which are left as they are.
+    fn from_fn(cx: &Ctxt, container: &ContainerAttrs, attrs: &'a [Attribute], sig: &'a Signature) -> Option<Self> {
+        let method_attrs = MethodAttrs::from_attrs(cx, attrs);
+        let receiver = match sig.inputs.first() {
+            Some(FnArg::Receiver(receiver)) => {
+                if receiver.colon_token.is_some() {
+                    Receiver::Typed
+                } else if receiver.reference.is_none() {
+                    Receiver::Value
+                } else if receiver.mutability.is_some() {
+                    Receiver::RefMut
+                } else {
+                    Receiver::Ref
+                }
+            }
+            _ => {
+                if let Some(span) = method_attrs.any_but_skip {
+                    cx.syn_error(syn::Error::new(
+                        span,
+                        "an RPC method takes `&self`; associated functions without a receiver are not served",
+                    ));
+                }
+                return None;
+            }
+        };
+        if let Some(skip) = &method_attrs.skip {
+            if let Some(span) = method_attrs.any_but_skip {
+                cx.syn_error(syn::Error::new(span, "a skipped method takes no other rpc attribute"));
+            }
+            let _ = skip;
+            return None;
+        }
+
+        let base = match &method_attrs.name {
+            Some(lit) => lit.value(),
+            None => sig.ident.unraw().to_string(),
+        };
+        let name_tokens = match &method_attrs.name {
+            Some(lit) => lit.to_token_stream(),
+            None => sig.ident.to_token_stream(),
+        };
+        let qualify = |name: &str| match &container.namespace {
+            Some(namespace) => format!("{}.{name}", namespace.value()),
+            None => name.to_owned(),
+        };
+        let aliases = method_attrs
+            .aliases
+            .iter()
+            .map(|lit| (qualify(&lit.value()), lit.clone()))
+            .collect();
+        let args = sig.inputs.iter().skip(1).map(|arg| Arg::from_fn_arg(cx, arg)).collect();
+        let params_style = method_attrs.params.unwrap_or(container.params);
+
+        Some(Method {
+            sig,
+            original_attrs: attrs,
+            name: qualify(&base),
+            name_tokens,
+            aliases,
+            receiver,
+            args,
+            ret: Ret::from_return_type(&sig.output),
+            docs: docs(attrs),
+            params_style,
+            attrs: method_attrs,
+        })
+    }
+
+    pub(crate) fn params(&self) -> impl Iterator<Item = &Param<'a>> {
+        self.args.iter().filter_map(|arg| match arg {
+            Arg::Param(param) => Some(param),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn is_async(&self) -> bool {
+        self.sig.asyncness.is_some()
+    }
+
+    pub(crate) fn has_context(&self) -> bool {
+        self.args.iter().any(|arg| matches!(arg, Arg::Context { .. }))
+    }
+}
+
+impl<'a> Arg<'a> {
+    fn from_fn_arg(cx: &Ctxt, original: &'a FnArg) -> Self {
+        let FnArg::Typed(typed) = original else {
+            return Arg::Unsupported {
+                original,
+                reason: "a method has one receiver",
+            };
+        };
+        if let Some((by_ref, mutable)) = context_type(&typed.ty) {
+            return Arg::Context {
+                original,
+                by_ref,
+                mutable,
+            };
+        }
+        let ident = match &*typed.pat {
+            Pat::Ident(pat) if pat.subpat.is_none() && pat.by_ref.is_none() => pat.ident.clone(),
+            _ => {
+                return Arg::Unsupported {
+                    original,
+                    reason: "RPC parameters need a plain name (it is the name in named params); destructure inside the method",
+                }
+            }
+        };
+        if matches!(*typed.ty, Type::ImplTrait(_)) {
+            return Arg::Unsupported {
+                original,
+                reason: "`impl Trait` parameters cannot be decoded; use a concrete type",
+            };
+        }
+        let attrs = ParamAttrs::from_attrs(cx, &typed.attrs);
+        let (name, name_tokens) = match &attrs.name {
+            Some(lit) => (lit.value(), lit.to_token_stream()),
+            None => (ident.unraw().to_string(), ident.to_token_stream()),
+        };
+        Arg::Param(Param {
+            original,
+            optional: attrs.default.is_some() || is_option(&typed.ty),
+            ident,
+            ty: &typed.ty,
+            name,
+            name_tokens,
+            default: attrs.default,
+        })
+    }
+}
+
+/// `&Context`, `&'a rpc_core::Context`, ...: `Some((by_ref, mutable))` when
+/// the last path segment is `Context`.
+fn context_type(ty: &Type) -> Option<(bool, bool)> {
+    let (inner, by_ref, mutable) = match ty {
+        Type::Reference(reference) => (&*reference.elem, true, reference.mutability.is_some()),
+        other => (other, false, false),
+    };
+    match inner {
+        Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?;
+            (last.ident == "Context" && last.arguments.is_none()).then_some((by_ref, mutable))
+        }
+        _ => None,
+    }
+}
+
+fn is_option(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) => path.path.segments.last().is_some_and(|last| {
+            last.ident == "Option" && matches!(last.arguments, PathArguments::AngleBracketed(_))
+        }),
+        _ => false,
+    }
+}
+
+impl Ret {
+    fn from_return_type(output: &ReturnType) -> Self {
+        let ty = match output {
+            ReturnType::Default => return Ret::Unit,
+            ReturnType::Type(_, ty) => &**ty,
+        };
+        match ty {
+            Type::Tuple(tuple) if tuple.elems.is_empty() => Ret::Unit,
+            Type::Path(path) => {
+                let last = path.path.segments.last();
+                let ok = last.filter(|last| last.ident.to_string().ends_with("Result")).and_then(|last| {
+                    match &last.arguments {
+                        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+                            GenericArgument::Type(ty) => Some(ty.clone()),
+                            _ => None,
+                        }),
+                        _ => None,
+                    }
+                });
+                match ok {
+                    Some(ok) => Ret::Result {
+                        ok,
+                        original: ty.clone(),
+                    },
+                    None => Ret::Plain(ty.clone()),
+                }
+            }
+            other => Ret::Plain(other.clone()),
+        }
+    }
+}
+
+/// The `///` text, one line per doc attribute, one leading space removed.
+fn docs(attrs: &[Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            Meta::NameValue(nv) => match &nv.value {
+                Expr::Lit(syn::ExprLit { lit: Lit::Str(lit), .. }) => Some(lit.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|line| line.strip_prefix(' ').map(str::to_owned).unwrap_or(line))
+        .collect();
+    lines.join("\n").trim().to_owned()
+}
