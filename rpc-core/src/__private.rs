@@ -11,7 +11,9 @@ pub use std::future::Future;
 pub use std::marker::{Send, Sized, Sync};
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};
+pub use std::string::String;
 pub use std::sync::Arc;
+pub use std::vec::Vec;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 

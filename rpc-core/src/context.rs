@@ -215,7 +215,10 @@ impl Extensions {
 
     /// The value of type `T`, mutably.
     pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
-        self.map.as_mut()?.get_mut(&TypeId::of::<T>())?.downcast_mut()
+        self.map
+            .as_mut()?
+            .get_mut(&TypeId::of::<T>())?
+            .downcast_mut()
     }
 
     /// Removes and returns the value of type `T`.
@@ -237,7 +240,9 @@ impl Extensions {
 
 impl fmt::Debug for Extensions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Extensions").field("len", &self.len()).finish()
+        f.debug_struct("Extensions")
+            .field("len", &self.len())
+            .finish()
     }
 }
 
@@ -450,7 +455,8 @@ mod tests {
 
     #[test]
     fn cookies_are_read_from_the_cookie_header() {
-        let ctx = Context::new().with_headers(vec![("cookie".to_owned(), "a=1;b=2; c=x=y".to_owned())]);
+        let ctx =
+            Context::new().with_headers(vec![("cookie".to_owned(), "a=1;b=2; c=x=y".to_owned())]);
         assert_eq!(ctx.cookie("a"), Some("1"));
         assert_eq!(ctx.cookie("b"), Some("2"));
         assert_eq!(ctx.cookie("c"), Some("x=y"));
@@ -486,9 +492,14 @@ mod tests {
 
     #[test]
     fn cookie_text_cannot_break_out_of_its_header() {
-        let cookie = Cookie::new("a;b", "x\r\nSet-Cookie: evil=1").path("/;x").domain("é");
+        let cookie = Cookie::new("a;b", "x\r\nSet-Cookie: evil=1")
+            .path("/;x")
+            .domain("é");
         let text = cookie.to_string();
         assert!(!text.contains('\r') && !text.contains('\n'));
-        assert_eq!(text, "a%3Bb=x%0D%0ASet-Cookie:%20evil=1; Path=/%3Bx; Domain=%C3%A9");
+        assert_eq!(
+            text,
+            "a%3Bb=x%0D%0ASet-Cookie:%20evil=1; Path=/%3Bx; Domain=%C3%A9"
+        );
     }
 }

@@ -10,7 +10,9 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::handler::{AsyncHandler, Kind, ResultSink, SyncHandler};
 use crate::params::Params;
-use crate::protocol::{parse_message, write_error, write_id_suffix, Entry, Id, Message, Request, RESULT_PREFIX};
+use crate::protocol::{
+    parse_message, write_error, write_id_suffix, Entry, Id, Message, Request, RESULT_PREFIX,
+};
 use crate::router::Router;
 
 /// An entry with its method looked up.
@@ -21,7 +23,10 @@ enum Resolved<'r, 'a> {
 
 /// An entry answered without waiting.
 enum Ready<'r, 'a> {
-    Invalid { id: Option<Id<'a>>, reason: &'static str },
+    Invalid {
+        id: Option<Id<'a>>,
+        reason: &'static str,
+    },
     NotFound(Request<'a>),
     Sync(&'r dyn SyncHandler, Request<'a>),
 }
@@ -38,20 +43,23 @@ impl Router {
     /// [`Limits::batch_concurrency`](crate::Limits::batch_concurrency) at a
     /// time, and their responses keep the order of the requests.
     pub async fn handle(&self, input: &[u8], ctx: &Context) -> Option<Vec<u8>> {
-        let message = match parse_message(input, self.limits.max_batch_len(), self.limits.max_depth()) {
-            Ok(message) => message,
-            Err(err) => {
-                let mut out = Vec::with_capacity(128);
-                write_error(&mut out, &err.into_error(), None);
-                return Some(out);
-            }
-        };
+        let message =
+            match parse_message(input, self.limits.max_batch_len(), self.limits.max_depth()) {
+                Ok(message) => message,
+                Err(err) => {
+                    let mut out = Vec::with_capacity(128);
+                    write_error(&mut out, &err.into_error(), None);
+                    return Some(out);
+                }
+            };
         match message {
             Message::Single(entry) => {
                 // Answers tend to be about as long as questions; this spares regrowth.
                 let mut out = Vec::with_capacity(input.len() + 64);
                 match self.resolve(entry) {
-                    Resolved::Async(handler, request) => run_async(handler, request, ctx, &mut out).await,
+                    Resolved::Async(handler, request) => {
+                        run_async(handler, request, ctx, &mut out).await
+                    }
                     Resolved::Ready(ready) => run_ready(ready, ctx, &mut out),
                 }
                 (!out.is_empty()).then_some(out)
@@ -74,7 +82,12 @@ impl Router {
         }
     }
 
-    async fn run_batch(&self, entries: Vec<Entry<'_>>, ctx: &Context, input_len: usize) -> Option<Vec<u8>> {
+    async fn run_batch(
+        &self,
+        entries: Vec<Entry<'_>>,
+        ctx: &Context,
+        input_len: usize,
+    ) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(input_len + 16 * entries.len());
         out.push(b'[');
         let mut resolved = entries.into_iter().map(|entry| self.resolve(entry));
@@ -94,12 +107,15 @@ impl Router {
         // From there on entries run concurrently, each into its own slot, joined in order.
         if let Some(first) = first_async {
             let rest: Vec<Resolved<'_, '_>> = std::iter::once(first).chain(resolved).collect();
-            let mut slots: Vec<Vec<u8>> = std::iter::repeat_with(Vec::new).take(rest.len()).collect();
+            let mut slots: Vec<Vec<u8>> =
+                std::iter::repeat_with(Vec::new).take(rest.len()).collect();
             let mut work = rest.into_iter().zip(slots.iter_mut());
             let mut running = FuturesUnordered::new();
             loop {
                 while running.len() < self.limits.batch_concurrency() {
-                    let Some((entry, slot)) = work.next() else { break };
+                    let Some((entry, slot)) = work.next() else {
+                        break;
+                    };
                     running.push(run_entry(entry, ctx, slot));
                 }
                 if running.next().await.is_none() {
@@ -144,24 +160,36 @@ async fn run_entry(entry: Resolved<'_, '_>, ctx: &Context, out: &mut Vec<u8>) {
 fn run_ready(entry: Ready<'_, '_>, ctx: &Context, out: &mut Vec<u8>) {
     match entry {
         Ready::Invalid { id, reason } => {
-            write_error(out, &Error::invalid_request().with_data(reason), id.as_ref());
+            write_error(
+                out,
+                &Error::invalid_request().with_data(reason),
+                id.as_ref(),
+            );
         }
         Ready::NotFound(request) => {
             if let Some(id) = request.id() {
-                let error = Error::method_not_found().with_data(&format!("no method named `{}`", request.method()));
+                let error = Error::method_not_found()
+                    .with_data(&format!("no method named `{}`", request.method()));
                 write_error(out, &error, Some(id));
             }
         }
         Ready::Sync(handler, request) => {
             let start = out.len();
             let sink = open(&request, out);
-            let outcome = catch_unwind(AssertUnwindSafe(|| handler.call(Params::new(request.params()), ctx, sink)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                handler.call(Params::new(request.params()), ctx, sink)
+            }));
             close(&request, outcome, start, out);
         }
     }
 }
 
-async fn run_async(handler: &dyn AsyncHandler, request: Request<'_>, ctx: &Context, out: &mut Vec<u8>) {
+async fn run_async(
+    handler: &dyn AsyncHandler,
+    request: Request<'_>,
+    ctx: &Context,
+    out: &mut Vec<u8>,
+) {
     let start = out.len();
     let sink = open(&request, out);
     let params = Params::new(request.params());
@@ -214,6 +242,10 @@ fn panicked(method: &str, panic: &(dyn Any + Send)) -> Error {
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)");
-    tracing::error!(method, panic = message, "method panicked; answered with -32603");
+    tracing::error!(
+        method,
+        panic = message,
+        "method panicked; answered with -32603"
+    );
     Error::internal_error()
 }

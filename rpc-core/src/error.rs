@@ -202,7 +202,9 @@ impl Error {
 
     /// Decodes the data member into `T`; `None` when there is no data.
     pub fn data_as<'a, T: Deserialize<'a>>(&'a self) -> Option<Result<T, serde_json::Error>> {
-        self.data.as_deref().map(|raw| serde_json::from_str(raw.get()))
+        self.data
+            .as_deref()
+            .map(|raw| serde_json::from_str(raw.get()))
     }
 }
 
@@ -210,10 +212,7 @@ impl From<ErrorCode> for Error {
     /// The error with the code's standard message (or `"Application error"`
     /// for codes outside the reserved range).
     fn from(code: ErrorCode) -> Self {
-        Self::new(
-            code,
-            code.standard_message().unwrap_or("Application error"),
-        )
+        Self::new(code, code.standard_message().unwrap_or("Application error"))
     }
 }
 
@@ -337,7 +336,10 @@ mod tests {
     fn serializes_and_reads_back_data() {
         let err = Error::new(12, "bad \"thing\"").with_data(&[1, 2]);
         let text = serde_json::to_string(&err).unwrap();
-        assert_eq!(text, r#"{"code":12,"message":"bad \"thing\"","data":[1,2]}"#);
+        assert_eq!(
+            text,
+            r#"{"code":12,"message":"bad \"thing\"","data":[1,2]}"#
+        );
         let back: Error = serde_json::from_str(&text).unwrap();
         assert_eq!(back, err);
         assert_eq!(back.data_as::<Vec<i32>>().unwrap().unwrap(), vec![1, 2]);

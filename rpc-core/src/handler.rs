@@ -43,7 +43,10 @@ impl<'a> ResultSink<'a> {
     }
 
     /// Writes an `Ok` value as the result, or turns the `Err` into the error answer.
-    pub fn write_result<T: Serialize, E: Into<Error>>(self, result: Result<T, E>) -> Result<(), Error> {
+    pub fn write_result<T: Serialize, E: Into<Error>>(
+        self,
+        result: Result<T, E>,
+    ) -> Result<(), Error> {
         match result {
             Ok(value) => self.write(&value),
             Err(err) => Err(err.into()),
@@ -133,7 +136,10 @@ impl Method {
     /// ```
     pub fn asynchronous<F, T, E>(f: F) -> Self
     where
-        F: for<'a> Fn(Params<'a>, &'a Context) -> BoxFuture<'a, Result<T, E>> + Send + Sync + 'static,
+        F: for<'a> Fn(Params<'a>, &'a Context) -> BoxFuture<'a, Result<T, E>>
+            + Send
+            + Sync
+            + 'static,
         T: Serialize + 'static,
         E: Into<Error> + 'static,
     {
@@ -169,7 +175,10 @@ impl Method {
     pub fn sync_with_state<S, F>(state: Arc<S>, f: F) -> Self
     where
         S: Send + Sync + 'static,
-        F: Fn(&S, Params<'_>, &Context, ResultSink<'_>) -> Result<(), Error> + Send + Sync + 'static,
+        F: Fn(&S, Params<'_>, &Context, ResultSink<'_>) -> Result<(), Error>
+            + Send
+            + Sync
+            + 'static,
     {
         Self {
             kind: Kind::Sync(Arc::new(StateFn { state, f })),
@@ -181,7 +190,12 @@ impl Method {
     pub fn async_with_state<S, F>(state: Arc<S>, f: F) -> Self
     where
         S: Send + Sync + 'static,
-        F: for<'a> Fn(&'a S, Params<'a>, &'a Context, ResultSink<'a>) -> BoxFuture<'a, Result<(), Error>>
+        F: for<'a> Fn(
+                &'a S,
+                Params<'a>,
+                &'a Context,
+                ResultSink<'a>,
+            ) -> BoxFuture<'a, Result<(), Error>>
             + Send
             + Sync
             + 'static,
@@ -234,7 +248,8 @@ where
         // The pool needs `'static` input, so the params are copied once.
         let owned = params.raw().map(ToOwned::to_owned);
         Box::pin(async move {
-            let value = run_blocking(move || f(Params::new(owned.as_deref())).map_err(Into::into)).await?;
+            let value =
+                run_blocking(move || f(Params::new(owned.as_deref())).map_err(Into::into)).await?;
             sink.write(&value)
         })
     }
@@ -290,7 +305,12 @@ where
 impl<S, F> AsyncHandler for StateFn<S, F>
 where
     S: Send + Sync + 'static,
-    F: for<'a> Fn(&'a S, Params<'a>, &'a Context, ResultSink<'a>) -> BoxFuture<'a, Result<(), Error>>
+    F: for<'a> Fn(
+            &'a S,
+            Params<'a>,
+            &'a Context,
+            ResultSink<'a>,
+        ) -> BoxFuture<'a, Result<(), Error>>
         + Send
         + Sync
         + 'static,

@@ -25,7 +25,10 @@ pub struct MethodInfo {
 
 impl MethodInfo {
     /// A listing entry; used by generated code.
-    #[allow(clippy::too_many_arguments, reason = "a const constructor for generated code, one argument per field")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a const constructor for generated code, one argument per field"
+    )]
     pub const fn new(
         name: &'static str,
         aliases: &'static [&'static str],

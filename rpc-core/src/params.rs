@@ -70,7 +70,8 @@ impl<'a> Params<'a> {
     }
 
     fn first_byte(self) -> Option<u8> {
-        self.raw.and_then(|raw| raw.get().as_bytes().first().copied())
+        self.raw
+            .and_then(|raw| raw.get().as_bytes().first().copied())
     }
 
     /// Decodes the whole `params` member as one `T` (absent params read as `null`).
@@ -108,7 +109,8 @@ impl<'a> Params<'a> {
             failure: None,
         };
         let Some(raw) = self.raw else {
-            let empty = de::value::SeqDeserializer::<_, serde_json::Error>::new(std::iter::empty::<()>());
+            let empty =
+                de::value::SeqDeserializer::<_, serde_json::Error>::new(std::iter::empty::<()>());
             return T::decode_seq(empty, &mut state).map_err(|err| state.into_error(&err));
         };
         let mut de = serde_json::Deserializer::from_str(raw.get());
@@ -194,10 +196,12 @@ pub trait ParamList<'de>: Sized {
     const LEN: usize;
 
     #[doc(hidden)]
-    fn decode_seq<A: SeqAccess<'de>>(seq: A, state: &mut DecodeState<'_>) -> Result<Self, A::Error>;
+    fn decode_seq<A: SeqAccess<'de>>(seq: A, state: &mut DecodeState<'_>)
+        -> Result<Self, A::Error>;
 
     #[doc(hidden)]
-    fn decode_map<A: MapAccess<'de>>(map: A, state: &mut DecodeState<'_>) -> Result<Self, A::Error>;
+    fn decode_map<A: MapAccess<'de>>(map: A, state: &mut DecodeState<'_>)
+        -> Result<Self, A::Error>;
 }
 
 /// What went wrong, recorded by the decoder beside the `serde` error it returns.
@@ -212,7 +216,10 @@ enum Failure {
 
 /// Decoder state shared by the tuple implementations.
 #[doc(hidden)]
-#[allow(missing_debug_implementations, reason = "internal state of the decoder")]
+#[allow(
+    missing_debug_implementations,
+    reason = "internal state of the decoder"
+)]
 pub struct DecodeState<'n> {
     names: Names<'n>,
     len: usize,
@@ -231,13 +238,15 @@ impl DecodeState<'_> {
 
     /// A value for an argument the caller left out: `None` for an `Option`, an error otherwise.
     #[doc(hidden)]
-    pub fn missing<'de, T: Deserialize<'de>, E: de::Error>(&mut self, index: usize) -> Result<T, E> {
-        T::deserialize(MissingValue::<E>(PhantomData)).map_err(|err| {
+    pub fn missing<'de, T: Deserialize<'de>, E: de::Error>(
+        &mut self,
+        index: usize,
+    ) -> Result<T, E> {
+        T::deserialize(MissingValue::<E>(PhantomData)).inspect_err(|_| {
             self.failure = Some(Failure::Missing {
                 index,
                 ty: type_name::<T>(),
             });
-            err
         })
     }
 
@@ -271,7 +280,11 @@ impl DecodeState<'_> {
 
     /// Skips or refuses a named member that matches no argument.
     #[doc(hidden)]
-    pub fn unknown<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+    pub fn unknown<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         if self.allow_unknown {
             map.next_value::<IgnoredAny>()?;
             return Ok(());
@@ -322,10 +335,12 @@ impl DecodeState<'_> {
             }
             Some(Failure::TooMany { got }) => {
                 let reason = format!("expected at most {} parameters, got {got}", self.len);
-                Error::invalid_params(format!("Invalid params: {reason}")).with_data(&ParamErrorData {
-                    reason: &reason,
-                    ..ParamErrorData::default()
-                })
+                Error::invalid_params(format!("Invalid params: {reason}")).with_data(
+                    &ParamErrorData {
+                        reason: &reason,
+                        ..ParamErrorData::default()
+                    },
+                )
             }
             Some(Failure::Unknown { name }) => {
                 let expected: Vec<String> = (0..self.len)
@@ -334,13 +349,18 @@ impl DecodeState<'_> {
                 let reason = if expected.is_empty() {
                     format!("unknown parameter `{name}`; this method takes none")
                 } else {
-                    format!("unknown parameter `{name}`; expected one of: {}", expected.join(", "))
+                    format!(
+                        "unknown parameter `{name}`; expected one of: {}",
+                        expected.join(", ")
+                    )
                 };
-                Error::invalid_params(format!("Invalid params: {reason}")).with_data(&ParamErrorData {
-                    param: Some(name),
-                    reason: &reason,
-                    ..ParamErrorData::default()
-                })
+                Error::invalid_params(format!("Invalid params: {reason}")).with_data(
+                    &ParamErrorData {
+                        param: Some(name),
+                        reason: &reason,
+                        ..ParamErrorData::default()
+                    },
+                )
             }
             Some(Failure::Duplicate { index }) => {
                 let name = self.name(*index);
@@ -352,10 +372,12 @@ impl DecodeState<'_> {
                         ..ParamErrorData::default()
                     })
             }
-            None => Error::invalid_params(format!("Invalid params: {reason}")).with_data(&ParamErrorData {
-                reason: &reason,
-                ..ParamErrorData::default()
-            }),
+            None => Error::invalid_params(format!("Invalid params: {reason}")).with_data(
+                &ParamErrorData {
+                    reason: &reason,
+                    ..ParamErrorData::default()
+                },
+            ),
         }
     }
 }
@@ -572,18 +594,33 @@ mod tests {
         for text in ["[]", "{}"] {
             let value = raw(text);
             assert!(Params::new(Some(&value)).decode::<()>(&names).is_ok());
-            assert_eq!(decode::<(Option<u8>, Option<u8>)>(&value).unwrap(), (None, None));
+            assert_eq!(
+                decode::<(Option<u8>, Option<u8>)>(&value).unwrap(),
+                (None, None)
+            );
         }
-        assert_eq!(Params::new(None).decode::<(Option<u8>,)>(&["a"]).unwrap(), (None,));
+        assert_eq!(
+            Params::new(None).decode::<(Option<u8>,)>(&["a"]).unwrap(),
+            (None,)
+        );
     }
 
     #[test]
     fn trailing_options_may_be_omitted_but_required_ones_may_not() {
-        assert_eq!(decode::<(i32, Option<i32>)>(&raw("[1]")).unwrap(), (1, None));
-        assert_eq!(decode::<(Option<i32>, i32)>(&raw(r#"{"b": 3}"#)).unwrap(), (None, 3));
+        assert_eq!(
+            decode::<(i32, Option<i32>)>(&raw("[1]")).unwrap(),
+            (1, None)
+        );
+        assert_eq!(
+            decode::<(Option<i32>, i32)>(&raw(r#"{"b": 3}"#)).unwrap(),
+            (None, 3)
+        );
         let err = decode::<(Option<i32>, i32)>(&raw("[3]")).unwrap_err();
         assert_eq!(err.code().code(), -32602);
-        assert_eq!(err.message(), "Invalid params: missing parameter `b` (position 1)");
+        assert_eq!(
+            err.message(),
+            "Invalid params: missing parameter `b` (position 1)"
+        );
         assert_eq!(data(&err)["param"], "b");
         assert_eq!(data(&err)["position"], 1);
     }
@@ -591,15 +628,25 @@ mod tests {
     #[test]
     fn wrong_type_names_the_parameter_and_expected_type() {
         let err = decode::<(i32, i32)>(&raw(r#"[1, "x"]"#)).unwrap_err();
-        assert!(err.message().starts_with("Invalid params: parameter `b` (position 1): invalid type: string"), "{}", err.message());
+        assert!(
+            err.message()
+                .starts_with("Invalid params: parameter `b` (position 1): invalid type: string"),
+            "{}",
+            err.message()
+        );
         let data = data(&err);
         assert_eq!(data["param"], "b");
         assert_eq!(data["expected"], "i32");
         assert!(!data["reason"].as_str().unwrap().contains("line"));
 
-        let infos = [ParamInfo::new("left", "u8", false), ParamInfo::new("right", "MyType", false)];
+        let infos = [
+            ParamInfo::new("left", "u8", false),
+            ParamInfo::new("right", "MyType", false),
+        ];
         let value = raw(r#"{"left": 1, "right": true}"#);
-        let err = Params::new(Some(&value)).decode::<(u8, String)>(&infos[..]).unwrap_err();
+        let err = Params::new(Some(&value))
+            .decode::<(u8, String)>(&infos[..])
+            .unwrap_err();
         let data = serde_json::from_str::<serde_json::Value>(err.data().unwrap().get()).unwrap();
         assert_eq!(data["param"], "right");
         assert_eq!(data["expected"], "MyType");
@@ -608,25 +655,36 @@ mod tests {
     #[test]
     fn too_many_positional_parameters() {
         let err = decode::<(i32, i32)>(&raw("[1, 2, 3, 4]")).unwrap_err();
-        assert_eq!(err.message(), "Invalid params: expected at most 2 parameters, got 4");
+        assert_eq!(
+            err.message(),
+            "Invalid params: expected at most 2 parameters, got 4"
+        );
     }
 
     #[test]
     fn unknown_and_duplicate_named_parameters() {
         let err = decode::<(i32, i32)>(&raw(r#"{"a": 1, "b": 2, "c": 3}"#)).unwrap_err();
-        assert_eq!(err.message(), "Invalid params: unknown parameter `c`; expected one of: `a`, `b`");
+        assert_eq!(
+            err.message(),
+            "Invalid params: unknown parameter `c`; expected one of: `a`, `b`"
+        );
         let err = decode::<(i32, i32)>(&raw(r#"{"a": 1, "a": 2, "b": 3}"#)).unwrap_err();
         assert_eq!(err.message(), "Invalid params: parameter `a` given twice");
         let value = raw(r#"{"a": 1, "zzz": [1, {"x": 2}], "b": 2}"#);
         assert_eq!(
-            Params::new(Some(&value)).decode_with::<(i32, i32)>(&["a", "b"], true).unwrap(),
+            Params::new(Some(&value))
+                .decode_with::<(i32, i32)>(&["a", "b"], true)
+                .unwrap(),
             (1, 2)
         );
     }
 
     #[test]
     fn escaped_names_match() {
-        assert_eq!(decode::<(i32, i32)>(&raw(r#"{"\u0061": 1, "b": 2}"#)).unwrap(), (1, 2));
+        assert_eq!(
+            decode::<(i32, i32)>(&raw(r#"{"\u0061": 1, "b": 2}"#)).unwrap(),
+            (1, 2)
+        );
     }
 
     #[test]
@@ -641,7 +699,10 @@ mod tests {
     #[test]
     fn parse_reads_the_whole_member() {
         let value = raw("[1, 2, 3]");
-        assert_eq!(Params::new(Some(&value)).parse::<Vec<u8>>().unwrap(), vec![1, 2, 3]);
+        assert_eq!(
+            Params::new(Some(&value)).parse::<Vec<u8>>().unwrap(),
+            vec![1, 2, 3]
+        );
         assert_eq!(Params::new(None).parse::<Option<u8>>().unwrap(), None);
         let err = Params::new(Some(&value)).parse::<String>().unwrap_err();
         assert_eq!(err.code().code(), -32602);

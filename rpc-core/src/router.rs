@@ -82,14 +82,22 @@ impl Router {
     }
 
     /// Adds a method under `name`.
-    pub fn add(&mut self, name: impl Into<String>, method: Method) -> Result<&mut Self, RouterError> {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        method: Method,
+    ) -> Result<&mut Self, RouterError> {
         let name = name.into();
         check_name(&name)?;
         self.insert(name, method)
     }
 
     /// Adds a synchronous method; see [`Method::sync`].
-    pub fn method<F, T, E>(&mut self, name: impl Into<String>, f: F) -> Result<&mut Self, RouterError>
+    pub fn method<F, T, E>(
+        &mut self,
+        name: impl Into<String>,
+        f: F,
+    ) -> Result<&mut Self, RouterError>
     where
         F: Fn(Params<'_>, &Context) -> Result<T, E> + Send + Sync + 'static,
         T: Serialize + 'static,
@@ -99,9 +107,16 @@ impl Router {
     }
 
     /// Adds an asynchronous method; see [`Method::asynchronous`].
-    pub fn async_method<F, T, E>(&mut self, name: impl Into<String>, f: F) -> Result<&mut Self, RouterError>
+    pub fn async_method<F, T, E>(
+        &mut self,
+        name: impl Into<String>,
+        f: F,
+    ) -> Result<&mut Self, RouterError>
     where
-        F: for<'a> Fn(Params<'a>, &'a Context) -> BoxFuture<'a, Result<T, E>> + Send + Sync + 'static,
+        F: for<'a> Fn(Params<'a>, &'a Context) -> BoxFuture<'a, Result<T, E>>
+            + Send
+            + Sync
+            + 'static,
         T: Serialize + 'static,
         E: Into<Error> + 'static,
     {
@@ -109,7 +124,11 @@ impl Router {
     }
 
     /// Adds a method that runs on the blocking pool; see [`Method::blocking`].
-    pub fn blocking_method<F, T, E>(&mut self, name: impl Into<String>, f: F) -> Result<&mut Self, RouterError>
+    pub fn blocking_method<F, T, E>(
+        &mut self,
+        name: impl Into<String>,
+        f: F,
+    ) -> Result<&mut Self, RouterError>
     where
         F: Fn(Params<'_>) -> Result<T, E> + Send + Sync + 'static,
         T: Serialize + Send + 'static,
@@ -119,14 +138,19 @@ impl Router {
     }
 
     /// Makes `alias` a second name for the method `target`.
-    pub fn alias(&mut self, alias: impl Into<String>, target: &str) -> Result<&mut Self, RouterError> {
+    pub fn alias(
+        &mut self,
+        alias: impl Into<String>,
+        target: &str,
+    ) -> Result<&mut Self, RouterError> {
         let alias = alias.into();
         check_name(&alias)?;
-        let method = self
-            .methods
-            .get(target)
-            .cloned()
-            .ok_or_else(|| RouterError::new(ErrorKind::UnknownTarget { alias: alias.clone(), target: target.to_owned() }))?;
+        let method = self.methods.get(target).cloned().ok_or_else(|| {
+            RouterError::new(ErrorKind::UnknownTarget {
+                alias: alias.clone(),
+                target: target.to_owned(),
+            })
+        })?;
         self.insert(alias, method)
     }
 
@@ -142,10 +166,16 @@ impl Router {
         if namespace.is_empty() {
             return Err(RouterError::new(ErrorKind::EmptyName));
         }
-        self.merge_renamed(other, |name| format!("{namespace}{NAMESPACE_SEPARATOR}{name}"))
+        self.merge_renamed(other, |name| {
+            format!("{namespace}{NAMESPACE_SEPARATOR}{name}")
+        })
     }
 
-    fn merge_renamed(&mut self, other: Router, rename: impl Fn(&str) -> String) -> Result<&mut Self, RouterError> {
+    fn merge_renamed(
+        &mut self,
+        other: Router,
+        rename: impl Fn(&str) -> String,
+    ) -> Result<&mut Self, RouterError> {
         let renamed: Vec<(String, Method)> = other
             .methods
             .into_iter()
@@ -157,7 +187,11 @@ impl Router {
                 return Err(RouterError::new(ErrorKind::Duplicate(name.clone())));
             }
         }
-        self.methods.extend(renamed.into_iter().map(|(name, method)| (name.into_boxed_str(), method)));
+        self.methods.extend(
+            renamed
+                .into_iter()
+                .map(|(name, method)| (name.into_boxed_str(), method)),
+        );
         Ok(self)
     }
 
@@ -238,7 +272,9 @@ enum ErrorKind {
 
 impl RouterError {
     fn new(kind: ErrorKind) -> Self {
-        Self { kind: Box::new(kind) }
+        Self {
+            kind: Box::new(kind),
+        }
     }
 
     /// Whether a name was taken twice.
@@ -298,7 +334,10 @@ mod tests {
     #[test]
     fn reserved_and_empty_names_are_refused() {
         let mut router = Router::new();
-        assert!(router.method("rpc.discover", ping).unwrap_err().is_reserved());
+        assert!(router
+            .method("rpc.discover", ping)
+            .unwrap_err()
+            .is_reserved());
         assert!(router.method("", ping).is_err());
         let mut inner = Router::new();
         inner.method("x", ping).unwrap();

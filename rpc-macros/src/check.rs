@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::TokenStream;
 use quote::ToTokens;
 
 use crate::ctxt::Ctxt;
@@ -24,13 +23,14 @@ pub(crate) fn check(cx: &Ctxt, service: &Service<'_>) {
         check_qualifiers(cx, method);
         check_args(cx, method);
         check_blocking(cx, method);
+        check_flatten(cx, method);
         check_names(cx, method);
     }
     check_unique_names(cx, service);
 }
 
 /// `#[rpc]` goes on a trait declaration or an inherent impl; a trait impl
-/// needs no attribute, and generic traits cannot be served.
+/// needs no attribute, and generic traits and impls cannot be served.
 fn check_container(cx: &Ctxt, service: &Service<'_>) {
     match service.input {
         Input::Impl(item) => {
@@ -38,6 +38,13 @@ fn check_container(cx: &Ctxt, service: &Service<'_>) {
                 cx.error_spanned_by(
                     path,
                     "put #[rpc] on the trait declaration; implementations of an #[rpc] trait need no attribute",
+                );
+            }
+            if !item.generics.params.is_empty() {
+                cx.error_spanned_by(
+                    &item.generics,
+                    "generic impl blocks are not supported: the client and the listing need concrete types; \
+                     serve a concrete type, or declare the interface as an #[rpc] trait",
                 );
             }
         }
@@ -51,7 +58,9 @@ fn check_container(cx: &Ctxt, service: &Service<'_>) {
 
 /// Methods take `&self`: one service value serves concurrent calls.
 fn check_receiver(cx: &Ctxt, method: &Method<'_>) {
-    let Some(receiver) = method.sig.inputs.first() else { return };
+    let Some(receiver) = method.sig.inputs.first() else {
+        return;
+    };
     let message = match method.receiver {
         Receiver::Ref => return,
         Receiver::RefMut => {
@@ -80,7 +89,10 @@ fn check_qualifiers(cx: &Ctxt, method: &Method<'_>) {
         cx.error_spanned_by(token, "RPC methods cannot be `const fn`");
     }
     if let Some(token) = &sig.unsafety {
-        cx.error_spanned_by(token, "RPC methods cannot be `unsafe`: remote callers cannot uphold its contract");
+        cx.error_spanned_by(
+            token,
+            "RPC methods cannot be `unsafe`: remote callers cannot uphold its contract",
+        );
     }
     if let Some(abi) = &sig.abi {
         cx.error_spanned_by(abi, "RPC methods cannot be `extern`");
@@ -93,7 +105,7 @@ fn check_qualifiers(cx: &Ctxt, method: &Method<'_>) {
 /// Parameters have plain names and decodable types, there are at most 16 of
 /// them, names are unique, and the context (at most one) is taken as `&Context`.
 fn check_args(cx: &Ctxt, method: &Method<'_>) {
-    let mut names: HashMap<&str, &TokenStream> = HashMap::new();
+    let mut names: HashMap<&str, String> = HashMap::new();
     let mut contexts = 0;
     let mut params = 0;
     for arg in &method.args {
@@ -124,12 +136,12 @@ fn check_args(cx: &Ctxt, method: &Method<'_>) {
                         format!("RPC methods take at most {MAX_PARAMS} parameters; group them in a struct"),
                     );
                 }
-                if let Some(first) = names.insert(&param.name, &param.name_tokens) {
+                if let Some(first) = names.insert(&param.name, param.ident.to_string()) {
                     cx.error_spanned_by(
                         &param.name_tokens,
                         format!(
-                            "two parameters are named `{}` in named params (the first is `{}`)",
-                            param.name, first
+                            "parameter `{}` takes the name `{}`, which parameter `{first}` already has",
+                            param.ident, param.name
                         ),
                     );
                 }
@@ -144,7 +156,9 @@ fn check_args(cx: &Ctxt, method: &Method<'_>) {
 /// `blocking` moves a synchronous method to the blocking pool; an `async fn`
 /// has no use for it, and the context cannot cross to that thread.
 fn check_blocking(cx: &Ctxt, method: &Method<'_>) {
-    let Some(blocking) = &method.attrs.blocking else { return };
+    let Some(blocking) = &method.attrs.blocking else {
+        return;
+    };
     if method.is_async() {
         cx.error_spanned_by(
             blocking,
@@ -159,10 +173,38 @@ fn check_blocking(cx: &Ctxt, method: &Method<'_>) {
     }
 }
 
+/// A `flatten` parameter takes the whole `params` member, so it is the only
+/// RPC parameter and has neither a name nor a default of its own.
+fn check_flatten(cx: &Ctxt, method: &Method<'_>) {
+    let Some(param) = method.flattened() else {
+        return;
+    };
+    let flatten = param
+        .flatten
+        .as_ref()
+        .expect("flattened() returns a flatten param");
+    if method.params().count() > 1 {
+        cx.error_spanned_by(
+            flatten,
+            "a `flatten` parameter takes the whole params member, so it must be the method's only RPC parameter",
+        );
+    }
+    if param.default.is_some() {
+        cx.error_spanned_by(
+            flatten,
+            "a `flatten` parameter cannot have a default; make its type an `Option`",
+        );
+    }
+}
+
 /// Names are non-empty and stay out of the reserved `rpc.` prefix.
 fn check_names(cx: &Ctxt, method: &Method<'_>) {
-    let names = std::iter::once((&method.name, method.name_tokens.clone()))
-        .chain(method.aliases.iter().map(|(name, lit)| (name, lit.to_token_stream())));
+    let names = std::iter::once((&method.name, method.name_tokens.clone())).chain(
+        method
+            .aliases
+            .iter()
+            .map(|(name, lit)| (name, lit.to_token_stream())),
+    );
     for (name, tokens) in names {
         if name.is_empty() || name.ends_with('.') {
             cx.error_spanned_by(tokens, "method names may not be empty");
@@ -181,11 +223,18 @@ fn check_unique_names(cx: &Ctxt, service: &Service<'_>) {
     for method in &service.methods {
         let owner = method.sig.ident.to_string();
         let mut own = HashSet::new();
-        let names = std::iter::once((&method.name, method.name_tokens.clone()))
-            .chain(method.aliases.iter().map(|(name, lit)| (name, lit.to_token_stream())));
+        let names = std::iter::once((&method.name, method.name_tokens.clone())).chain(
+            method
+                .aliases
+                .iter()
+                .map(|(name, lit)| (name, lit.to_token_stream())),
+        );
         for (name, tokens) in names {
             if !own.insert(name.as_str()) {
-                cx.error_spanned_by(tokens, format!("method `{owner}` lists the name `{name}` twice"));
+                cx.error_spanned_by(
+                    tokens,
+                    format!("method `{owner}` lists the name `{name}` twice"),
+                );
                 continue;
             }
             if let Some(first) = owners.insert(name, owner.clone()) {

@@ -23,13 +23,15 @@ pub(crate) const SKIP: Symbol = Symbol("skip");
 
 // Parameter keys (`NAME` too).
 pub(crate) const DEFAULT: Symbol = Symbol("default");
+pub(crate) const FLATTEN: Symbol = Symbol("flatten");
 
 /// The attribute's own name, on methods and parameters.
 pub(crate) const RPC: Symbol = Symbol("rpc");
 
-pub(crate) const CONTAINER_KEYS: &[Symbol] = &[NAMESPACE, CRATE, CLIENT, ALLOW_UNKNOWN_PARAMS, PARAMS];
+pub(crate) const CONTAINER_KEYS: &[Symbol] =
+    &[NAMESPACE, CRATE, CLIENT, ALLOW_UNKNOWN_PARAMS, PARAMS];
 pub(crate) const METHOD_KEYS: &[Symbol] = &[NAME, ALIAS, NOTIFICATION, BLOCKING, SKIP, PARAMS];
-pub(crate) const PARAM_KEYS: &[Symbol] = &[NAME, DEFAULT];
+pub(crate) const PARAM_KEYS: &[Symbol] = &[NAME, DEFAULT, FLATTEN];
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {
@@ -51,5 +53,8 @@ impl fmt::Display for Symbol {
 
 /// "`a`, `b`, `c`" for error messages.
 pub(crate) fn list(keys: &[Symbol]) -> String {
-    keys.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

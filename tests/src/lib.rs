@@ -70,7 +70,11 @@ pub fn spec_router() -> (Router, Arc<AtomicUsize>) {
                 Ok::<_, Error>(params.parse::<Vec<i64>>()?.iter().sum::<i64>())
             })
         })
-        .and_then(|r| r.method("get_data", |_: Params<'_>, _: &Context| Ok::<_, Error>(("hello", 5))))
+        .and_then(|r| {
+            r.method("get_data", |_: Params<'_>, _: &Context| {
+                Ok::<_, Error>(("hello", 5))
+            })
+        })
         .expect("the spec methods have distinct names");
     (router, updates)
 }

@@ -23,7 +23,10 @@ fn router(release: Arc<Notify>, ran: mpsc::UnboundedSender<i64>) -> Router {
         .unwrap()
         .method("mirror", |params: Params<'_>, _: &Context| {
             let (point,): (Point,) = params.decode(&["point"])?;
-            Ok::<_, Error>(Point { x: point.y, y: point.x })
+            Ok::<_, Error>(Point {
+                x: point.y,
+                y: point.x,
+            })
         })
         .unwrap()
         .method("refuse", |_: Params<'_>, _: &Context| {
@@ -60,8 +63,17 @@ async fn positional_and_named_calls() {
         a: i64,
         b: i64,
     }
-    assert_eq!(client.request::<i64>("add", Named { a: 1, b: 2 }).await.unwrap(), 3);
-    let mirrored: Point = client.request("mirror", (Point { x: 1, y: 2 },)).await.unwrap();
+    assert_eq!(
+        client
+            .request::<i64>("add", Named { a: 1, b: 2 })
+            .await
+            .unwrap(),
+        3
+    );
+    let mirrored: Point = client
+        .request("mirror", (Point { x: 1, y: 2 },))
+        .await
+        .unwrap();
     assert_eq!(mirrored, Point { x: 2, y: 1 });
 }
 
@@ -73,7 +85,10 @@ async fn server_errors_keep_code_message_and_data() {
     let server = err.call_error().unwrap();
     assert_eq!(server.code().code(), -32001);
     assert_eq!(server.message(), "refused");
-    assert_eq!(server.data_as::<Vec<i32>>().unwrap().unwrap(), vec![1, 2, 3]);
+    assert_eq!(
+        server.data_as::<Vec<i32>>().unwrap().unwrap(),
+        vec![1, 2, 3]
+    );
 
     let err = client.request::<()>("missing", ()).await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::METHOD_NOT_FOUND));
@@ -82,8 +97,16 @@ async fn server_errors_keep_code_message_and_data() {
 #[tokio::test]
 async fn results_of_the_wrong_type_and_scalar_params_are_local_errors() {
     let (client, _, _) = client();
-    assert!(client.request::<String>("add", (1, 2)).await.unwrap_err().is_decode());
-    assert!(client.request::<i64>("add", 5).await.unwrap_err().is_encode());
+    assert!(client
+        .request::<String>("add", (1, 2))
+        .await
+        .unwrap_err()
+        .is_decode());
+    assert!(client
+        .request::<i64>("add", 5)
+        .await
+        .unwrap_err()
+        .is_encode());
 }
 
 #[tokio::test]
@@ -101,7 +124,9 @@ async fn batches_mix_requests_and_notifications_with_typed_results() {
     let (client, release, mut ran) = client();
     let mut batch = client.batch();
     let sum = batch.request::<i64>("add", (1, 2)).unwrap();
-    let point = batch.request::<Point>("mirror", (Point { x: 5, y: 6 },)).unwrap();
+    let point = batch
+        .request::<Point>("mirror", (Point { x: 5, y: 6 },))
+        .unwrap();
     let refused = batch.request::<()>("refuse", ()).unwrap();
     batch.notify("add", (0, 0)).unwrap();
     assert_eq!(batch.len(), 4);
@@ -109,7 +134,10 @@ async fn batches_mix_requests_and_notifications_with_typed_results() {
     assert_eq!(answers.len(), 3);
     assert_eq!(answers.get(&sum).unwrap(), 3);
     assert_eq!(answers.get(&point).unwrap(), Point { x: 6, y: 5 });
-    assert_eq!(answers.get(&refused).unwrap_err().code().unwrap().code(), -32001);
+    assert_eq!(
+        answers.get(&refused).unwrap_err().code().unwrap().code(),
+        -32001
+    );
 
     let mut notifications = client.batch();
     notifications.notify("slow_log", (1,)).unwrap();
@@ -139,6 +167,9 @@ async fn empty_batches_are_refused() {
 async fn ids_are_unique_across_clones() {
     let (client, _, _) = client();
     let other = client.clone();
-    let (a, b) = tokio::join!(client.request::<i64>("add", (1, 1)), other.request::<i64>("add", (2, 2)));
+    let (a, b) = tokio::join!(
+        client.request::<i64>("add", (1, 1)),
+        other.request::<i64>("add", (2, 2))
+    );
     assert_eq!((a.unwrap(), b.unwrap()), (2, 4));
 }

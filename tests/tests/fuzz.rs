@@ -13,7 +13,9 @@ fn router() -> Router {
             Ok::<_, Error>(a.wrapping_add(b.unwrap_or(0)))
         })
         .unwrap()
-        .method("echo", |params: Params<'_>, _: &Context| Ok::<_, Error>(params.parse::<Value>()?))
+        .method("echo", |params: Params<'_>, _: &Context| {
+            params.parse::<Value>()
+        })
         .unwrap()
         .async_method("greet", |params: Params<'_>, _: &Context| {
             Box::pin(async move {
@@ -55,14 +57,18 @@ fn check_response(response: &Value) -> Result<(), String> {
 }
 
 fn check(router: &Router, input: &[u8]) -> Result<(), TestCaseError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let Some(answer) = runtime.block_on(router.handle(input, &Context::new())) else {
         return Ok(());
     };
     let answer: Value = serde_json::from_slice(&answer)
         .map_err(|err| TestCaseError::fail(format!("answer is not JSON: {err}")))?;
     let result = match &answer {
-        Value::Array(responses) if !responses.is_empty() => responses.iter().try_for_each(check_response),
+        Value::Array(responses) if !responses.is_empty() => {
+            responses.iter().try_for_each(check_response)
+        }
         Value::Array(_) => Err("an empty array is never an answer".into()),
         response => check_response(response),
     };
@@ -72,9 +78,37 @@ fn check(router: &Router, input: &[u8]) -> Result<(), TestCaseError> {
 /// Fragments that make near-valid JSON-RPC, so cases reach deep into the parser.
 fn fragment() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "{", "}", "[", "]", ":", ",", " ", "\"jsonrpc\"", "\"2.0\"", "\"1.0\"", "\"method\"", "\"add\"",
-        "\"echo\"", "\"greet\"", "\"boom\"", "\"params\"", "\"id\"", "\"a\"", "\"b\"", "\"name\"", "1", "-2",
-        "1.5e3", "99999999999999999999", "null", "true", "\"\\u00e9\"", "\"\\ud800\"", "\"x", "\\", "\"\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        " ",
+        "\"jsonrpc\"",
+        "\"2.0\"",
+        "\"1.0\"",
+        "\"method\"",
+        "\"add\"",
+        "\"echo\"",
+        "\"greet\"",
+        "\"boom\"",
+        "\"params\"",
+        "\"id\"",
+        "\"a\"",
+        "\"b\"",
+        "\"name\"",
+        "1",
+        "-2",
+        "1.5e3",
+        "99999999999999999999",
+        "null",
+        "true",
+        "\"\\u00e9\"",
+        "\"\\ud800\"",
+        "\"x",
+        "\\",
+        "\"\"",
         "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[1,2],\"id\":1}",
         "{\"jsonrpc\":\"2.0\",\"method\":\"greet\",\"params\":{\"name\":\"z\"}}",
     ])
@@ -83,12 +117,29 @@ fn fragment() -> impl Strategy<Value = &'static str> {
 fn request_like() -> impl Strategy<Value = String> {
     let method = prop::sample::select(vec!["add", "echo", "greet", "boom", "nope", "rpc.x"]);
     let params = prop::sample::select(vec![
-        "", ",\"params\":[1,2]", ",\"params\":[1]", ",\"params\":{\"a\":1}", ",\"params\":[\"x\"]",
-        ",\"params\":{\"name\":\"n\"}", ",\"params\":{\"name\":\"a\\nb\"}", ",\"params\":[1,2,3]",
-        ",\"params\":{}", ",\"params\":[]", ",\"params\":5", ",\"params\":{\"a\":1,\"a\":2}",
+        "",
+        ",\"params\":[1,2]",
+        ",\"params\":[1]",
+        ",\"params\":{\"a\":1}",
+        ",\"params\":[\"x\"]",
+        ",\"params\":{\"name\":\"n\"}",
+        ",\"params\":{\"name\":\"a\\nb\"}",
+        ",\"params\":[1,2,3]",
+        ",\"params\":{}",
+        ",\"params\":[]",
+        ",\"params\":5",
+        ",\"params\":{\"a\":1,\"a\":2}",
     ]);
-    let id = prop::sample::select(vec!["", ",\"id\":1", ",\"id\":null", ",\"id\":\"s\"", ",\"id\":[1]", ",\"id\":1.0"]);
-    (method, params, id).prop_map(|(m, p, i)| format!("{{\"jsonrpc\":\"2.0\",\"method\":\"{m}\"{p}{i}}}"))
+    let id = prop::sample::select(vec![
+        "",
+        ",\"id\":1",
+        ",\"id\":null",
+        ",\"id\":\"s\"",
+        ",\"id\":[1]",
+        ",\"id\":1.0",
+    ]);
+    (method, params, id)
+        .prop_map(|(m, p, i)| format!("{{\"jsonrpc\":\"2.0\",\"method\":\"{m}\"{p}{i}}}"))
 }
 
 proptest! {

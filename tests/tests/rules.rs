@@ -20,10 +20,14 @@ fn router() -> Router {
         })
         .unwrap()
         .method("fail", |_: Params<'_>, _: &Context| {
-            Err::<(), _>(Error::new(ErrorCode::new(42), "it failed").with_data(&json!({"why": "asked to"})))
+            Err::<(), _>(
+                Error::new(ErrorCode::new(42), "it failed").with_data(&json!({"why": "asked to"})),
+            )
         })
         .unwrap()
-        .method("boom", |_: Params<'_>, _: &Context| -> Result<(), Error> { panic!("boom") })
+        .method("boom", |_: Params<'_>, _: &Context| -> Result<(), Error> {
+            panic!("boom")
+        })
         .unwrap()
         .async_method("async_boom", |_: Params<'_>, _: &Context| {
             Box::pin(async { panic!("async boom") as Result<(), Error> })
@@ -43,7 +47,9 @@ fn router() -> Router {
             Ok::<_, Error>(n * n)
         })
         .unwrap()
-        .blocking_method("blocking_boom", |_: Params<'_>| -> Result<(), Error> { panic!("blocking boom") })
+        .blocking_method("blocking_boom", |_: Params<'_>| -> Result<(), Error> {
+            panic!("blocking boom")
+        })
         .unwrap();
     router
 }
@@ -51,7 +57,8 @@ fn router() -> Router {
 #[test]
 fn version_must_be_exactly_the_string_2_0() {
     for version in [r#""1.0""#, r#""2.00""#, "2.0", "2", "null", "[]"] {
-        let input = format!(r#"{{"jsonrpc": {version}, "method": "add", "params": [1, 2], "id": 7}}"#);
+        let input =
+            format!(r#"{{"jsonrpc": {version}, "method": "add", "params": [1, 2], "id": 7}}"#);
         let answer = call(&router(), &input).unwrap();
         assert_eq!(code(&answer), -32600, "{input}");
         assert_eq!(answer["error"]["message"], "Invalid Request");
@@ -72,14 +79,23 @@ fn method_must_be_a_string() {
 #[test]
 fn scalar_params_are_an_invalid_request() {
     for params in ["1", "\"x\"", "true", "null"] {
-        let input = format!(r#"{{"jsonrpc": "2.0", "method": "add", "params": {params}, "id": 1}}"#);
+        let input =
+            format!(r#"{{"jsonrpc": "2.0", "method": "add", "params": {params}, "id": 1}}"#);
         assert_eq!(code(&call(&router(), &input).unwrap()), -32600, "{input}");
     }
 }
 
 #[test]
 fn invalid_json_is_a_parse_error_with_null_id() {
-    for input in ["", "{", "nul", r#"{"jsonrpc":"2.0","method":"add","id":1"#, "[1,]", "{\"a\":1}x", "\u{feff}{}"] {
+    for input in [
+        "",
+        "{",
+        "nul",
+        r#"{"jsonrpc":"2.0","method":"add","id":1"#,
+        "[1,]",
+        "{\"a\":1}x",
+        "\u{feff}{}",
+    ] {
         let answer = call(&router(), input).unwrap();
         assert_eq!(code(&answer), -32700, "{input:?}");
         assert_eq!(answer["error"]["message"], "Parse error");
@@ -105,7 +121,11 @@ fn empty_batch_is_one_invalid_request() {
 
 #[test]
 fn a_batch_of_invalid_entries_gets_one_error_each() {
-    let answer = call(&router(), r#"[1, "x", {"jsonrpc": "1.0", "method": "add", "id": 5}, {}]"#).unwrap();
+    let answer = call(
+        &router(),
+        r#"[1, "x", {"jsonrpc": "1.0", "method": "add", "id": 5}, {}]"#,
+    )
+    .unwrap();
     let answers = answer.as_array().unwrap();
     assert_eq!(answers.len(), 4);
     assert!(answers.iter().all(|a| code(a) == -32600));
@@ -129,13 +149,24 @@ fn notifications_are_never_answered_even_when_they_fail() {
 
 #[test]
 fn a_null_id_is_a_request_not_a_notification() {
-    let answer = call(&router(), r#"{"jsonrpc": "2.0", "method": "add", "params": [1, 2], "id": null}"#).unwrap();
+    let answer = call(
+        &router(),
+        r#"{"jsonrpc": "2.0", "method": "add", "params": [1, 2], "id": null}"#,
+    )
+    .unwrap();
     assert_eq!(answer, json!({"jsonrpc": "2.0", "result": 3, "id": null}));
 }
 
 #[test]
 fn ids_are_echoed_byte_for_byte() {
-    for id in ["1.0", "1e3", "-0", "123456789012345678901234567890", r#""\u00e9""#, r#""""#] {
+    for id in [
+        "1.0",
+        "1e3",
+        "-0",
+        "123456789012345678901234567890",
+        r#""\u00e9""#,
+        r#""""#,
+    ] {
         let input = format!(r#"{{"jsonrpc":"2.0","method":"add","params":[1,2],"id":{id}}}"#);
         let answer = block_on(router().handle(input.as_bytes(), &Context::new())).unwrap();
         let expected = format!(r#"{{"jsonrpc":"2.0","result":3,"id":{id}}}"#);
@@ -155,7 +186,11 @@ fn ids_of_other_types_are_refused() {
 
 #[test]
 fn the_rpc_prefix_is_reserved() {
-    let answer = call(&router(), r#"{"jsonrpc":"2.0","method":"rpc.discover","id":1}"#).unwrap();
+    let answer = call(
+        &router(),
+        r#"{"jsonrpc":"2.0","method":"rpc.discover","id":1}"#,
+    )
+    .unwrap();
     assert_eq!(code(&answer), -32601);
     let mut router = router();
     let err = router
@@ -175,7 +210,11 @@ fn application_errors_keep_code_message_and_data() {
 
 #[test]
 fn invalid_params_name_the_parameter() {
-    let answer = call(&router(), r#"{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":"two"},"id":1}"#).unwrap();
+    let answer = call(
+        &router(),
+        r#"{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":"two"},"id":1}"#,
+    )
+    .unwrap();
     assert_eq!(code(&answer), -32602);
     assert_eq!(answer["error"]["data"]["param"], "b");
     assert_eq!(answer["error"]["data"]["position"], 1);
@@ -188,7 +227,10 @@ fn panics_become_internal_errors_and_the_router_goes_on() {
     for method in ["boom", "async_boom", "blocking_boom"] {
         let input = format!(r#"{{"jsonrpc":"2.0","method":"{method}","id":1}}"#);
         let answer = call(&router, &input).unwrap();
-        assert_eq!(answer, json!({"jsonrpc": "2.0", "error": {"code": -32603, "message": "Internal error"}, "id": 1}));
+        assert_eq!(
+            answer,
+            json!({"jsonrpc": "2.0", "error": {"code": -32603, "message": "Internal error"}, "id": 1})
+        );
     }
     let answer = call(
         &router,
@@ -201,9 +243,17 @@ fn panics_become_internal_errors_and_the_router_goes_on() {
 
 #[test]
 fn async_and_blocking_methods_answer() {
-    let answer = call(&router(), r#"{"jsonrpc":"2.0","method":"greet","params":{"name":"ada"},"id":1}"#).unwrap();
+    let answer = call(
+        &router(),
+        r#"{"jsonrpc":"2.0","method":"greet","params":{"name":"ada"},"id":1}"#,
+    )
+    .unwrap();
     assert_eq!(answer["result"], "hello ada");
-    let answer = call(&router(), r#"{"jsonrpc":"2.0","method":"blocking_square","params":[12],"id":1}"#).unwrap();
+    let answer = call(
+        &router(),
+        r#"{"jsonrpc":"2.0","method":"blocking_square","params":[12],"id":1}"#,
+    )
+    .unwrap();
     assert_eq!(answer["result"], 144);
 }
 
@@ -219,7 +269,12 @@ fn batch_answers_keep_request_order_across_sync_and_async_entries() {
         {"jsonrpc":"2.0","method":"greet","params":["b"],"id":6}
     ]"#;
     let answer = call(&router(), input).unwrap();
-    let ids: Vec<i64> = answer.as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = answer
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
     assert_eq!(answer[1]["result"], "hello a");
     assert_eq!(answer[3]["result"], 9);
@@ -271,7 +326,14 @@ fn batch_entries_run_concurrently_up_to_the_bound() {
 #[test]
 fn batch_length_limit() {
     let (router, _) = concurrency_probe(Limits::default().with_max_batch_len(4));
-    assert_eq!(call(&router, &batch_of_work(4)).unwrap().as_array().unwrap().len(), 4);
+    assert_eq!(
+        call(&router, &batch_of_work(4))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
     let answer = call(&router, &batch_of_work(5)).unwrap();
     assert_eq!(code(&answer), -32600);
     assert_eq!(answer["id"], Value::Null);
@@ -282,7 +344,10 @@ fn batch_length_limit() {
 fn deep_nesting_is_an_error_never_a_stack_overflow() {
     let router = router();
     for depth in [129, 100_000] {
-        let input = format!(r#"{{"jsonrpc":"2.0","method":"add","params":{},"id":1}}"#, "[".repeat(depth));
+        let input = format!(
+            r#"{{"jsonrpc":"2.0","method":"add","params":{},"id":1}}"#,
+            "[".repeat(depth)
+        );
         assert_eq!(code(&call(&router, &input).unwrap()), -32700);
         let closed = format!(
             r#"{{"jsonrpc":"2.0","method":"add","params":{}{},"id":1}}"#,
@@ -292,10 +357,16 @@ fn deep_nesting_is_an_error_never_a_stack_overflow() {
         assert_eq!(code(&call(&router, &closed).unwrap()), -32700);
         assert_eq!(code(&call(&router, &"[".repeat(depth)).unwrap()), -32700);
     }
-    let shallow = router.clone().with_limits(Limits::default().with_max_depth(3));
+    let shallow = router
+        .clone()
+        .with_limits(Limits::default().with_max_depth(3));
     let input = r#"{"jsonrpc":"2.0","method":"add","params":[[[1]],2],"id":1}"#;
     assert_eq!(code(&call(&shallow, input).unwrap()), -32700);
-    assert_eq!(code(&call(&router, input).unwrap()), -32602, "within the default depth it reaches the method");
+    assert_eq!(
+        code(&call(&router, input).unwrap()),
+        -32602,
+        "within the default depth it reaches the method"
+    );
 }
 
 #[test]
@@ -318,10 +389,18 @@ fn context_flows_in_and_effects_flow_out() {
         .with(UserId(9))
         .with_headers(vec![("User-Agent".to_owned(), "test".to_owned())]);
     let input = r#"[{"jsonrpc":"2.0","method":"whoami","id":1},{"jsonrpc":"2.0","method":"whoami","id":2}]"#;
-    let answer: Value = serde_json::from_slice(&block_on(router.handle(input.as_bytes(), &ctx)).unwrap()).unwrap();
-    assert_eq!(answer[0]["result"], json!({"peer": "10.1.2.3:4567", "user": 9, "agent": "test"}));
+    let answer: Value =
+        serde_json::from_slice(&block_on(router.handle(input.as_bytes(), &ctx)).unwrap()).unwrap();
+    assert_eq!(
+        answer[0]["result"],
+        json!({"peer": "10.1.2.3:4567", "user": 9, "agent": "test"})
+    );
     let effects = ctx.take_response_effects();
-    assert_eq!(effects.headers().len(), 2, "both batch entries set their header");
+    assert_eq!(
+        effects.headers().len(),
+        2,
+        "both batch entries set their header"
+    );
     assert_eq!(effects.cookies()[0].to_string(), "seen=1; HttpOnly");
 }
 
@@ -331,9 +410,22 @@ fn aliases_and_namespaces_dispatch() {
     math.alias("plus", "add").unwrap();
     let mut root = Router::new();
     root.nest("math", math).unwrap();
-    let answer = call(&root, r#"{"jsonrpc":"2.0","method":"math.plus","params":[2,3],"id":1}"#).unwrap();
+    let answer = call(
+        &root,
+        r#"{"jsonrpc":"2.0","method":"math.plus","params":[2,3],"id":1}"#,
+    )
+    .unwrap();
     assert_eq!(answer["result"], 5);
-    assert_eq!(code(&call(&root, r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#).unwrap()), -32601);
+    assert_eq!(
+        code(
+            &call(
+                &root,
+                r#"{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}"#
+            )
+            .unwrap()
+        ),
+        -32601
+    );
 }
 
 #[test]

@@ -41,11 +41,15 @@ fn positional_parameters() {
 #[test]
 fn named_parameters() {
     assert_eq!(
-        answer(r#"{"jsonrpc": "2.0", "method": "subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": 3}"#),
+        answer(
+            r#"{"jsonrpc": "2.0", "method": "subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": 3}"#
+        ),
         Some(json!({"jsonrpc": "2.0", "result": 19, "id": 3}))
     );
     assert_eq!(
-        answer(r#"{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 42, "subtrahend": 23}, "id": 4}"#),
+        answer(
+            r#"{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 42, "subtrahend": 23}, "id": 4}"#
+        ),
         Some(json!({"jsonrpc": "2.0", "result": 19, "id": 4}))
     );
 }
@@ -53,16 +57,27 @@ fn named_parameters() {
 #[test]
 fn notifications() {
     let (router, updates) = spec_router();
-    assert_eq!(call(&router, r#"{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}"#), None);
+    assert_eq!(
+        call(
+            &router,
+            r#"{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}"#
+        ),
+        None
+    );
     assert_eq!(updates.load(Ordering::SeqCst), 1, "the notification ran");
-    assert_eq!(call(&router, r#"{"jsonrpc": "2.0", "method": "foobar"}"#), None);
+    assert_eq!(
+        call(&router, r#"{"jsonrpc": "2.0", "method": "foobar"}"#),
+        None
+    );
 }
 
 #[test]
 fn non_existent_method() {
     assert_eq!(
         answer(r#"{"jsonrpc": "2.0", "method": "foobar", "id": "1"}"#),
-        Some(json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"}))
+        Some(
+            json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"})
+        )
     );
 }
 
@@ -70,7 +85,9 @@ fn non_existent_method() {
 fn invalid_json() {
     assert_eq!(
         answer(r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#),
-        Some(json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}))
+        Some(
+            json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null})
+        )
     );
 }
 
@@ -78,7 +95,9 @@ fn invalid_json() {
 fn invalid_request_object() {
     assert_eq!(
         answer(r#"{"jsonrpc": "2.0", "method": 1, "params": "bar"}"#),
-        Some(json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}))
+        Some(
+            json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null})
+        )
     );
 }
 
@@ -90,7 +109,9 @@ fn batch_invalid_json() {
 ]"#;
     assert_eq!(
         answer(input),
-        Some(json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}))
+        Some(
+            json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null})
+        )
     );
 }
 
@@ -98,7 +119,9 @@ fn batch_invalid_json() {
 fn empty_array() {
     assert_eq!(
         answer("[]"),
-        Some(json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}))
+        Some(
+            json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null})
+        )
     );
 }
 
@@ -106,7 +129,9 @@ fn empty_array() {
 fn invalid_batch_but_not_empty() {
     assert_eq!(
         answer("[1]"),
-        Some(json!([{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}]))
+        Some(
+            json!([{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}])
+        )
     );
 }
 

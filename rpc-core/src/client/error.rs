@@ -47,7 +47,9 @@ impl ClientError {
         ))
     }
 
-    pub(crate) fn invalid_response(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub(crate) fn invalid_response(
+        err: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         Self::new(Kind::InvalidResponse(err.into()))
     }
 
@@ -60,7 +62,9 @@ impl ClientError {
     }
 
     fn new(kind: Kind) -> Self {
-        Self { kind: Arc::new(kind) }
+        Self {
+            kind: Arc::new(kind),
+        }
     }
 
     /// The server's error object, when the server answered with one.

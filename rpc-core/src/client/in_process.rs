@@ -45,7 +45,9 @@ impl InProcess {
 
 impl std::fmt::Debug for InProcess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InProcess").field("router", &self.router).finish_non_exhaustive()
+        f.debug_struct("InProcess")
+            .field("router", &self.router)
+            .finish_non_exhaustive()
     }
 }
 

@@ -106,24 +106,77 @@ impl<T: Transport> Client<T> {
     /// Calls `method` and decodes its result into `R`.
     ///
     /// The params are encoded before the future is returned, so they need not
-    /// outlive the call or be `Send`.
+    /// be `Send`.
     pub fn request<R: DeserializeOwned>(
         &self,
         method: &str,
         params: impl Serialize,
     ) -> impl Future<Output = Result<R, ClientError>> + Send + '_ {
-        let id = self.next_id();
-        let message = encode(method, &params, Some(id));
+        let prepared = self.prepare_request(method, params);
+        // An async block, not a call to `send_request`: a call would return an
+        // opaque type, which must outlive `'_` with `R` and so would need `R: '_`.
         async move {
-            let body = self.transport.send(message?).await.map_err(ClientError::transport)?;
-            decode_single(&body, id)
+            let body = self
+                .transport
+                .send(prepared.message?)
+                .await
+                .map_err(ClientError::transport)?;
+            decode_single(&body, prepared.id)
         }
     }
 
     /// Sends `method` as a notification: no id, no answer, no waiting for it to run.
-    pub fn notify(&self, method: &str, params: impl Serialize) -> impl Future<Output = Result<(), ClientError>> + Send + '_ {
-        let message = encode(method, &params, None);
-        async move { self.transport.notify(message?).await.map_err(ClientError::transport) }
+    pub fn notify(
+        &self,
+        method: &str,
+        params: impl Serialize,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + '_ {
+        self.send_notification(self.prepare_notification(method, params))
+    }
+
+    /// Encodes and numbers a call. With [`send_request`](Self::send_request),
+    /// this splits [`request`](Self::request) so that the future's type does
+    /// not mention the params' type (and so borrows none of them); generated
+    /// clients use it.
+    #[doc(hidden)]
+    pub fn prepare_request(&self, method: &str, params: impl Serialize) -> Prepared {
+        let id = self.next_id();
+        Prepared {
+            message: encode(method, &params, Some(id)),
+            id,
+        }
+    }
+
+    /// Encodes a notification; see [`prepare_request`](Self::prepare_request).
+    #[doc(hidden)]
+    pub fn prepare_notification(&self, method: &str, params: impl Serialize) -> Prepared {
+        Prepared {
+            message: encode(method, &params, None),
+            id: 0,
+        }
+    }
+
+    /// Sends a prepared call and decodes its result.
+    #[doc(hidden)]
+    pub async fn send_request<R: DeserializeOwned>(
+        &self,
+        prepared: Prepared,
+    ) -> Result<R, ClientError> {
+        let body = self
+            .transport
+            .send(prepared.message?)
+            .await
+            .map_err(ClientError::transport)?;
+        decode_single(&body, prepared.id)
+    }
+
+    /// Sends a prepared notification.
+    #[doc(hidden)]
+    pub async fn send_notification(&self, prepared: Prepared) -> Result<(), ClientError> {
+        self.transport
+            .notify(prepared.message?)
+            .await
+            .map_err(ClientError::transport)
     }
 
     /// Starts a batch.
@@ -159,6 +212,14 @@ impl<T: Transport> Client<T> {
     }
 }
 
+/// A call encoded and numbered, ready to send.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Prepared {
+    message: Result<Vec<u8>, ClientError>,
+    id: u64,
+}
+
 /// Encodes one request (with an id) or notification (without).
 fn encode(method: &str, params: &impl Serialize, id: Option<u64>) -> Result<Vec<u8>, ClientError> {
     let mut message = Vec::with_capacity(64 + method.len());
@@ -166,7 +227,12 @@ fn encode(method: &str, params: &impl Serialize, id: Option<u64>) -> Result<Vec<
     Ok(message)
 }
 
-fn encode_into(message: &mut Vec<u8>, method: &str, params: &impl Serialize, id: Option<u64>) -> Result<(), ClientError> {
+fn encode_into(
+    message: &mut Vec<u8>,
+    method: &str,
+    params: &impl Serialize,
+    id: Option<u64>,
+) -> Result<(), ClientError> {
     let start = message.len();
     let result = (|| {
         message.extend_from_slice(br#"{"jsonrpc":"2.0","method":"#);
@@ -193,13 +259,16 @@ fn encode_into(message: &mut Vec<u8>, method: &str, params: &impl Serialize, id:
 }
 
 fn decode_single<R: DeserializeOwned>(body: &[u8], id: u64) -> Result<R, ClientError> {
-    let response: Response<'_> = serde_json::from_slice(body).map_err(ClientError::invalid_response)?;
+    let response: Response<'_> =
+        serde_json::from_slice(body).map_err(ClientError::invalid_response)?;
     match response.payload {
         Ok(result) if response.id.as_u64() == Some(id) => {
             serde_json::from_str(result.get()).map_err(ClientError::decode)
         }
         // A server that could not read the request answers with a `null` id.
-        Err(error) if response.id.as_u64() == Some(id) || response.id.is_null() => Err(ClientError::call(error)),
+        Err(error) if response.id.as_u64() == Some(id) || response.id.is_null() => {
+            Err(ClientError::call(error))
+        }
         _ => Err(ClientError::invalid_response(format!(
             "the answer is for id {}, not {id}",
             response.id
@@ -229,15 +298,21 @@ impl<T> fmt::Debug for Batch<'_, T> {
 
 impl<T: Transport> Batch<'_, T> {
     fn separator(&mut self) {
-        self.message.push(if self.entries == 0 { b'[' } else { b',' });
+        self.message
+            .push(if self.entries == 0 { b'[' } else { b',' });
     }
 
     /// Adds a call whose result will decode into `R`.
-    pub fn request<R: DeserializeOwned>(&mut self, method: &str, params: impl Serialize) -> Result<BatchEntry<R>, ClientError> {
+    pub fn request<R: DeserializeOwned>(
+        &mut self,
+        method: &str,
+        params: impl Serialize,
+    ) -> Result<BatchEntry<R>, ClientError> {
         let id = self.client.next_id();
         let mark = self.message.len();
         self.separator();
-        encode_into(&mut self.message, method, &params, Some(id)).inspect_err(|_| self.message.truncate(mark))?;
+        encode_into(&mut self.message, method, &params, Some(id))
+            .inspect_err(|_| self.message.truncate(mark))?;
         self.entries += 1;
         self.ids.push(id);
         Ok(BatchEntry {
@@ -251,7 +326,8 @@ impl<T: Transport> Batch<'_, T> {
     pub fn notify(&mut self, method: &str, params: impl Serialize) -> Result<(), ClientError> {
         let mark = self.message.len();
         self.separator();
-        encode_into(&mut self.message, method, &params, None).inspect_err(|_| self.message.truncate(mark))?;
+        encode_into(&mut self.message, method, &params, None)
+            .inspect_err(|_| self.message.truncate(mark))?;
         self.entries += 1;
         Ok(())
     }
@@ -275,10 +351,19 @@ impl<T: Transport> Batch<'_, T> {
         self.message.push(b']');
         let transport = &self.client.transport;
         if self.ids.is_empty() {
-            transport.notify(self.message).await.map_err(ClientError::transport)?;
-            return Ok(BatchResponse { ids: Vec::new(), results: Vec::new() });
+            transport
+                .notify(self.message)
+                .await
+                .map_err(ClientError::transport)?;
+            return Ok(BatchResponse {
+                ids: Vec::new(),
+                results: Vec::new(),
+            });
         }
-        let body = transport.send(self.message).await.map_err(ClientError::transport)?;
+        let body = transport
+            .send(self.message)
+            .await
+            .map_err(ClientError::transport)?;
         BatchResponse::decode(&body, self.ids)
     }
 }
@@ -303,24 +388,37 @@ impl BatchResponse {
         let first = body.iter().find(|b| !b.is_ascii_whitespace());
         let responses: Vec<Response<'_>> = if first == Some(&b'{') {
             // One error for the whole batch (unparseable, too large): every entry gets it.
-            let response: Response<'_> = serde_json::from_slice(body).map_err(ClientError::invalid_response)?;
+            let response: Response<'_> =
+                serde_json::from_slice(body).map_err(ClientError::invalid_response)?;
             match response.payload {
                 Err(error) => {
-                    let results = ids.iter().map(|_| Err(ClientError::call(error.clone()))).collect();
+                    let results = ids
+                        .iter()
+                        .map(|_| Err(ClientError::call(error.clone())))
+                        .collect();
                     return Ok(Self { ids, results });
                 }
-                Ok(_) => return Err(ClientError::invalid_response("a batch was answered with a single result")),
+                Ok(_) => {
+                    return Err(ClientError::invalid_response(
+                        "a batch was answered with a single result",
+                    ))
+                }
             }
         } else {
             serde_json::from_slice(body).map_err(ClientError::invalid_response)?
         };
-        let mut results: Vec<Option<Result<Box<RawValue>, ClientError>>> = ids.iter().map(|_| None).collect();
+        let mut results: Vec<Option<Result<Box<RawValue>, ClientError>>> =
+            ids.iter().map(|_| None).collect();
         let mut unattributed: Option<Error> = None;
         for response in responses {
-            let slot = response.id.as_u64().and_then(|id| ids.iter().position(|&mine| mine == id));
+            let slot = response
+                .id
+                .as_u64()
+                .and_then(|id| ids.iter().position(|&mine| mine == id));
             match (slot, response.payload) {
                 (Some(index), payload) => {
-                    results[index] = Some(payload.map(ToOwned::to_owned).map_err(ClientError::call));
+                    results[index] =
+                        Some(payload.map(ToOwned::to_owned).map_err(ClientError::call));
                 }
                 (None, Err(error)) if response.id.is_null() => {
                     unattributed.get_or_insert(error);
@@ -339,7 +437,9 @@ impl BatchResponse {
                 result.unwrap_or_else(|| {
                     Err(match &unattributed {
                         Some(error) => ClientError::call(error.clone()),
-                        None => ClientError::invalid_response("the batch answer has no response for this request"),
+                        None => ClientError::invalid_response(
+                            "the batch answer has no response for this request",
+                        ),
                     })
                 })
             })
@@ -350,7 +450,9 @@ impl BatchResponse {
     /// The result of one request of the batch.
     pub fn get<R: DeserializeOwned>(&self, entry: &BatchEntry<R>) -> Result<R, ClientError> {
         if self.ids.get(entry.index) != Some(&entry.id) {
-            return Err(ClientError::invalid_response("this entry belongs to another batch"));
+            return Err(ClientError::invalid_response(
+                "this entry belongs to another batch",
+            ));
         }
         match &self.results[entry.index] {
             Ok(raw) => serde_json::from_str(raw.get()).map_err(ClientError::decode),
@@ -379,11 +481,20 @@ mod tests {
 
     #[test]
     fn encodes_positional_named_and_absent_params() {
-        assert_eq!(text("add", (1, 2), Some(7)), r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":7}"#);
+        assert_eq!(
+            text("add", (1, 2), Some(7)),
+            r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":7}"#
+        );
         let mut named = std::collections::BTreeMap::new();
         named.insert("a", 1);
-        assert_eq!(text("add", named, None), r#"{"jsonrpc":"2.0","method":"add","params":{"a":1}}"#);
-        assert_eq!(text("m\"x", (), Some(1)), r#"{"jsonrpc":"2.0","method":"m\"x","id":1}"#);
+        assert_eq!(
+            text("add", named, None),
+            r#"{"jsonrpc":"2.0","method":"add","params":{"a":1}}"#
+        );
+        assert_eq!(
+            text("m\"x", (), Some(1)),
+            r#"{"jsonrpc":"2.0","method":"m\"x","id":1}"#
+        );
     }
 
     #[test]
@@ -394,18 +505,29 @@ mod tests {
 
     #[test]
     fn single_answers_must_match_the_id() {
-        assert_eq!(decode_single::<i32>(br#"{"jsonrpc":"2.0","result":3,"id":4}"#, 4).unwrap(), 3);
-        assert!(decode_single::<i32>(br#"{"jsonrpc":"2.0","result":3,"id":5}"#, 4)
-            .unwrap_err()
-            .is_invalid_response());
+        assert_eq!(
+            decode_single::<i32>(br#"{"jsonrpc":"2.0","result":3,"id":4}"#, 4).unwrap(),
+            3
+        );
+        assert!(
+            decode_single::<i32>(br#"{"jsonrpc":"2.0","result":3,"id":5}"#, 4)
+                .unwrap_err()
+                .is_invalid_response()
+        );
         let err = decode_single::<i32>(
             br#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#,
             4,
         )
         .unwrap_err();
         assert_eq!(err.code().unwrap().code(), -32700);
-        assert!(decode_single::<i32>(br#"{"jsonrpc":"2.0","result":"x","id":4}"#, 4).unwrap_err().is_decode());
-        assert!(decode_single::<i32>(b"", 4).unwrap_err().is_invalid_response());
+        assert!(
+            decode_single::<i32>(br#"{"jsonrpc":"2.0","result":"x","id":4}"#, 4)
+                .unwrap_err()
+                .is_decode()
+        );
+        assert!(decode_single::<i32>(b"", 4)
+            .unwrap_err()
+            .is_invalid_response());
     }
 
     #[test]
@@ -415,11 +537,23 @@ mod tests {
             vec![1, 2],
         )
         .unwrap();
-        let first = BatchEntry::<String> { index: 0, id: 1, marker: PhantomData };
-        let second = BatchEntry::<String> { index: 1, id: 2, marker: PhantomData };
+        let first = BatchEntry::<String> {
+            index: 0,
+            id: 1,
+            marker: PhantomData,
+        };
+        let second = BatchEntry::<String> {
+            index: 1,
+            id: 2,
+            marker: PhantomData,
+        };
         assert_eq!(response.get(&first).unwrap(), "a");
         assert_eq!(response.get(&second).unwrap(), "b");
-        let foreign = BatchEntry::<String> { index: 0, id: 9, marker: PhantomData };
+        let foreign = BatchEntry::<String> {
+            index: 0,
+            id: 9,
+            marker: PhantomData,
+        };
         assert!(response.get(&foreign).unwrap_err().is_invalid_response());
     }
 
@@ -430,15 +564,29 @@ mod tests {
             vec![1, 2],
         )
         .unwrap();
-        let entry = BatchEntry::<u8> { index: 1, id: 2, marker: PhantomData };
-        assert_eq!(response.get(&entry).unwrap_err().code().unwrap().code(), -32600);
+        let entry = BatchEntry::<u8> {
+            index: 1,
+            id: 2,
+            marker: PhantomData,
+        };
+        assert_eq!(
+            response.get(&entry).unwrap_err().code().unwrap().code(),
+            -32600
+        );
     }
 
     #[test]
     fn missing_and_foreign_batch_answers() {
-        let response = BatchResponse::decode(br#"[{"jsonrpc":"2.0","result":1,"id":1}]"#, vec![1, 2]).unwrap();
-        let entry = BatchEntry::<u8> { index: 1, id: 2, marker: PhantomData };
+        let response =
+            BatchResponse::decode(br#"[{"jsonrpc":"2.0","result":1,"id":1}]"#, vec![1, 2]).unwrap();
+        let entry = BatchEntry::<u8> {
+            index: 1,
+            id: 2,
+            marker: PhantomData,
+        };
         assert!(response.get(&entry).unwrap_err().is_invalid_response());
-        assert!(BatchResponse::decode(br#"[{"jsonrpc":"2.0","result":1,"id":3}]"#, vec![1]).is_err());
+        assert!(
+            BatchResponse::decode(br#"[{"jsonrpc":"2.0","result":1,"id":3}]"#, vec![1]).is_err()
+        );
     }
 }

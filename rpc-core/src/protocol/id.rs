@@ -41,7 +41,7 @@ impl<'a> Id<'a> {
             IdKind::Number => serde_json::from_str::<&serde_json::value::RawValue>(json).is_ok(),
             IdKind::String => serde_json::from_str::<Cow<'_, str>>(json).is_ok(),
         };
-        valid.then(|| Id(Cow::Borrowed(json)))
+        valid.then_some(Id(Cow::Borrowed(json)))
     }
 
     /// Wraps JSON text the parser has already checked to be a number, string or null.
@@ -137,7 +137,14 @@ mod tests {
 
     #[test]
     fn keeps_numbers_byte_for_byte() {
-        for text in ["1", "1.0", "1e3", "-0", "123456789012345678901234567890", "1.5E-7"] {
+        for text in [
+            "1",
+            "1.0",
+            "1e3",
+            "-0",
+            "123456789012345678901234567890",
+            "1.5E-7",
+        ] {
             let id = Id::from_json(text).unwrap();
             assert_eq!(id.as_json(), text);
             assert!(id.is_number());
@@ -153,7 +160,9 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_id() {
-        for text in ["true", "false", "[1]", "{}", "", " 1", "1 ", "\"open", "01x", "nul"] {
+        for text in [
+            "true", "false", "[1]", "{}", "", " 1", "1 ", "\"open", "01x", "nul",
+        ] {
             assert!(Id::from_json(text).is_none(), "{text:?} accepted");
         }
     }

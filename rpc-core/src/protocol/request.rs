@@ -10,9 +10,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{
-    self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -93,10 +91,12 @@ impl MessageError {
             MessageError::NotAMessage => Error::invalid_request()
                 .with_data("a request must be a JSON object, or a batch: an array of them"),
             MessageError::EmptyBatch => Error::invalid_request().with_data("empty batch"),
-            MessageError::BatchTooLarge { limit } => Error::invalid_request()
-                .with_data(&format!("batch has more than {limit} entries")),
-            MessageError::TooDeep { limit } => Error::parse_error()
-                .with_data(&format!("JSON nested deeper than {limit} levels")),
+            MessageError::BatchTooLarge { limit } => {
+                Error::invalid_request().with_data(&format!("batch has more than {limit} entries"))
+            }
+            MessageError::TooDeep { limit } => {
+                Error::parse_error().with_data(&format!("JSON nested deeper than {limit} levels"))
+            }
         }
     }
 }
@@ -142,14 +142,16 @@ pub(crate) fn parse_message(
                 reason: NOT_AN_OBJECT,
                 ..
             }) => {
-                de.end().map_err(|err| MessageError::Parse(describe(&err)))?;
+                de.end()
+                    .map_err(|err| MessageError::Parse(describe(&err)))?;
                 return Err(MessageError::NotAMessage);
             }
             Ok(entry) => Message::Single(entry),
             Err(err) => return Err(MessageError::Parse(describe(&err))),
         },
     };
-    de.end().map_err(|err| MessageError::Parse(describe(&err)))?;
+    de.end()
+        .map_err(|err| MessageError::Parse(describe(&err)))?;
     Ok(message)
 }
 
@@ -428,7 +430,12 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 })
             }
         };
-        let invalid = |reason| Ok(Entry::Invalid { id: id.clone(), reason });
+        let invalid = |reason| {
+            Ok(Entry::Invalid {
+                id: id.clone(),
+                reason,
+            })
+        };
         if duplicate {
             return invalid("a member appears more than once");
         }
@@ -500,7 +507,8 @@ mod tests {
 
     #[test]
     fn member_order_and_unknown_members_do_not_matter() {
-        let request = valid(r#"{"id":"x","extra":{"deep":[1]},"params":{},"method":"m","jsonrpc":"2.0"}"#);
+        let request =
+            valid(r#"{"id":"x","extra":{"deep":[1]},"params":{},"method":"m","jsonrpc":"2.0"}"#);
         assert_eq!(request.method(), "m");
         assert_eq!(request.id().unwrap().as_json(), r#""x""#);
     }
@@ -545,9 +553,11 @@ mod tests {
 
     #[test]
     fn duplicate_members_are_refused() {
-        assert!(invalid(r#"{"jsonrpc":"2.0","method":"a","method":"b","id":1}"#)
-            .1
-            .contains("more than once"));
+        assert!(
+            invalid(r#"{"jsonrpc":"2.0","method":"a","method":"b","id":1}"#)
+                .1
+                .contains("more than once")
+        );
     }
 
     #[test]
@@ -560,8 +570,14 @@ mod tests {
         assert!(matches!(parse("1"), Err(MessageError::NotAMessage)));
         assert!(matches!(parse("\"x\""), Err(MessageError::NotAMessage)));
         assert!(matches!(parse("[]"), Err(MessageError::EmptyBatch)));
-        assert!(matches!(parse("[1,2,3,4]"), Err(MessageError::BatchTooLarge { limit: 3 })));
-        assert!(matches!(parse(r#"{"jsonrpc":"2.0","method":"a"} x"#), Err(MessageError::Parse(_))));
+        assert!(matches!(
+            parse("[1,2,3,4]"),
+            Err(MessageError::BatchTooLarge { limit: 3 })
+        ));
+        assert!(matches!(
+            parse(r#"{"jsonrpc":"2.0","method":"a"} x"#),
+            Err(MessageError::Parse(_))
+        ));
         assert!(matches!(parse("[1,2,3]"), Ok(Message::Batch(entries)) if entries.len() == 3));
         assert!(matches!(parse(" \n[1] \n"), Ok(Message::Batch(_))));
     }
@@ -569,13 +585,19 @@ mod tests {
     #[test]
     fn invalid_utf8_is_a_parse_error() {
         let input = b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\",\"id\":1}";
-        assert!(matches!(parse_message(input, 10, 128), Err(MessageError::Parse(_))));
+        assert!(matches!(
+            parse_message(input, 10, 128),
+            Err(MessageError::Parse(_))
+        ));
     }
 
     #[test]
     fn depth_limit_below_the_parser_guard_is_enforced_outside_strings() {
         let deep = r#"{"jsonrpc":"2.0","method":"m","params":[[[["x"]]]],"id":1}"#;
-        assert!(matches!(parse_message(deep.as_bytes(), 10, 4), Err(MessageError::TooDeep { limit: 4 })));
+        assert!(matches!(
+            parse_message(deep.as_bytes(), 10, 4),
+            Err(MessageError::TooDeep { limit: 4 })
+        ));
         assert!(parse_message(deep.as_bytes(), 10, 5).is_ok());
         let brackets_in_string = r#"{"jsonrpc":"2.0","method":"m","params":["[[[[[\"[[["],"id":1}"#;
         assert!(parse_message(brackets_in_string.as_bytes(), 10, 2).is_ok());
@@ -584,11 +606,23 @@ mod tests {
     #[test]
     fn very_deep_nesting_is_an_error_not_a_crash() {
         let deep = "[".repeat(100_000);
-        assert!(matches!(parse_message(deep.as_bytes(), 10, 128), Err(MessageError::TooDeep { limit: 128 })));
-        let deep_params = format!(r#"{{"jsonrpc":"2.0","method":"m","params":{}"#, "[".repeat(100_000));
-        assert!(matches!(parse_message(deep_params.as_bytes(), 10, 128), Err(MessageError::TooDeep { .. })));
+        assert!(matches!(
+            parse_message(deep.as_bytes(), 10, 128),
+            Err(MessageError::TooDeep { limit: 128 })
+        ));
+        let deep_params = format!(
+            r#"{{"jsonrpc":"2.0","method":"m","params":{}"#,
+            "[".repeat(100_000)
+        );
+        assert!(matches!(
+            parse_message(deep_params.as_bytes(), 10, 128),
+            Err(MessageError::TooDeep { .. })
+        ));
         // Many brackets inside strings are not depth.
-        let in_strings = format!(r#"{{"jsonrpc":"2.0","method":"m","params":["{}"],"id":1}}"#, "[".repeat(1000));
+        let in_strings = format!(
+            r#"{{"jsonrpc":"2.0","method":"m","params":["{}"],"id":1}}"#,
+            "[".repeat(1000)
+        );
         assert!(parse_message(in_strings.as_bytes(), 10, 128).is_ok());
     }
 }

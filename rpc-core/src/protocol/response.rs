@@ -77,7 +77,11 @@ impl<'de> Visitor<'de> for ResponseVisitor {
         let payload = match (result, error) {
             (Some(result), None) => Ok(result),
             (None, Some(error)) => Err(error),
-            _ => return Err(de::Error::custom("a response needs exactly one of `result` and `error`")),
+            _ => {
+                return Err(de::Error::custom(
+                    "a response needs exactly one of `result` and `error`",
+                ))
+            }
         };
         Ok(Response {
             id: Id::from_checked(id.get()),
@@ -93,7 +97,11 @@ mod tests {
     #[test]
     fn error_response_text() {
         let mut out = Vec::new();
-        write_error(&mut out, &Error::method_not_found(), Some(&Id::from_json("\"1\"").unwrap()));
+        write_error(
+            &mut out,
+            &Error::method_not_found(),
+            Some(&Id::from_json("\"1\"").unwrap()),
+        );
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
             r#"{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":"1"}"#
@@ -108,17 +116,22 @@ mod tests {
         let mut out = RESULT_PREFIX.to_vec();
         out.extend_from_slice(b"19");
         write_id_suffix(&mut out, &Id::from_json("1.0").unwrap());
-        assert_eq!(std::str::from_utf8(&out).unwrap(), r#"{"jsonrpc":"2.0","result":19,"id":1.0}"#);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"jsonrpc":"2.0","result":19,"id":1.0}"#
+        );
     }
 
     #[test]
     fn reads_responses() {
-        let ok: Response<'_> = serde_json::from_str(r#"{"jsonrpc":"2.0","result":[1],"id":3}"#).unwrap();
+        let ok: Response<'_> =
+            serde_json::from_str(r#"{"jsonrpc":"2.0","result":[1],"id":3}"#).unwrap();
         assert_eq!(ok.id.as_json(), "3");
         assert_eq!(ok.payload.unwrap().get(), "[1]");
-        let err: Response<'_> =
-            serde_json::from_str(r#"{"id":null,"error":{"code":-32600,"message":"Invalid Request"},"jsonrpc":"2.0"}"#)
-                .unwrap();
+        let err: Response<'_> = serde_json::from_str(
+            r#"{"id":null,"error":{"code":-32600,"message":"Invalid Request"},"jsonrpc":"2.0"}"#,
+        )
+        .unwrap();
         assert_eq!(err.payload.unwrap_err().code().code(), -32600);
         for bad in [
             r#"{"result":1,"id":1}"#,

@@ -1,19 +1,20 @@
 //! The typed client stub and its batch builder.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
-use super::{listing, Paths};
+use super::server::nameable;
+use super::{listing, respan, Paths};
 use crate::parse::attr::ParamStyle;
-use crate::parse::model::{Method, Service};
+use crate::parse::model::{Method, Ret, Service};
 
 // Input:
 //     #[rpc] impl Calculator { fn add(&self, a: i64, b: i64) -> i64 { .. } }
 // Output:
 //     pub struct CalculatorClient<T> { client: Client<T> }
 //     impl<T: Transport> CalculatorClient<T> {
-//         pub fn new(transport: T) -> Self { .. }
+//         pub fn new(transport: __T) -> Self { .. }
 //         pub fn add(&self, a: i64, b: i64) -> impl Future<Output = Result<i64, ClientError>> + Send + '_ {
 //             self.client.request("add", (a, b))
 //         }
@@ -33,28 +34,33 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
     let client_doc = format!(
         "A typed client for [`{service_name}`]: one method per RPC method, over any `Transport`."
     );
-    let batch_doc = format!("A batch of calls to [`{service_name}`], built with typed methods; sent with `send`.");
+    let batch_doc = format!(
+        "A batch of calls to [`{service_name}`], built with typed methods; sent with `send`."
+    );
     let methods = listing::methods(service, paths);
-    let calls = service.methods.iter().map(|method| client_fn(method, paths));
+    let calls = service
+        .methods
+        .iter()
+        .map(|method| client_fn(method, paths));
     let batch_calls = service.methods.iter().map(|method| batch_fn(method, paths));
 
     quote! {
         #[doc = #client_doc]
         #[allow(unreachable_pub)]
-        #vis struct #client<T> {
-            client: #krate::client::Client<T>,
+        #vis struct #client<__T> {
+            client: #krate::client::Client<__T>,
         }
 
-        impl<T> #krate::__private::Clone for #client<T>
+        impl<__T> #krate::__private::Clone for #client<__T>
         where
-            T: #krate::__private::Clone,
+            __T: #krate::__private::Clone,
         {
             fn clone(&self) -> Self {
                 Self { client: #krate::__private::Clone::clone(&self.client) }
             }
         }
 
-        impl<T> #krate::__private::fmt::Debug for #client<T> {
+        impl<__T> #krate::__private::fmt::Debug for #client<__T> {
             fn fmt(&self, f: &mut #krate::__private::fmt::Formatter<'_>) -> #krate::__private::fmt::Result {
                 #krate::__private::fmt::Debug::fmt(&self.client, f)
             }
@@ -66,28 +72,28 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
             pub const METHODS: &'static [#krate::MethodInfo] = #methods;
         }
 
-        impl<T: #krate::client::Transport> #client<T> {
+        impl<__T: #krate::client::Transport> #client<__T> {
             /// A client that sends over `transport`.
             #[allow(unreachable_pub)]
-            pub fn new(transport: T) -> Self {
+            pub fn new(transport: __T) -> Self {
                 Self { client: #krate::client::Client::new(transport) }
             }
 
             /// A typed client over an existing untyped one (sharing its ids).
             #[allow(unreachable_pub)]
-            pub fn from_client(client: #krate::client::Client<T>) -> Self {
+            pub fn from_client(client: #krate::client::Client<__T>) -> Self {
                 Self { client }
             }
 
             /// The untyped client underneath, for calls by name.
             #[allow(unreachable_pub)]
-            pub fn client(&self) -> &#krate::client::Client<T> {
+            pub fn client(&self) -> &#krate::client::Client<__T> {
                 &self.client
             }
 
             /// Starts a batch with one typed method per RPC method.
             #[allow(unreachable_pub)]
-            pub fn batch(&self) -> #batch<'_, T> {
+            pub fn batch(&self) -> #batch<'_, __T> {
                 #batch { batch: self.client.batch() }
             }
 
@@ -96,20 +102,20 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
 
         #[doc = #batch_doc]
         #[allow(unreachable_pub)]
-        #vis struct #batch<'c, T> {
-            batch: #krate::client::Batch<'c, T>,
+        #vis struct #batch<'c, __T> {
+            batch: #krate::client::Batch<'c, __T>,
         }
 
-        impl<T> #krate::__private::fmt::Debug for #batch<'_, T> {
+        impl<__T> #krate::__private::fmt::Debug for #batch<'_, __T> {
             fn fmt(&self, f: &mut #krate::__private::fmt::Formatter<'_>) -> #krate::__private::fmt::Result {
                 #krate::__private::fmt::Debug::fmt(&self.batch, f)
             }
         }
 
-        impl<'c, T: #krate::client::Transport> #batch<'c, T> {
+        impl<'c, __T: #krate::client::Transport> #batch<'c, __T> {
             /// The untyped batch underneath, to add calls by name.
             #[allow(unreachable_pub)]
-            pub fn inner(&mut self) -> &mut #krate::client::Batch<'c, T> {
+            pub fn inner(&mut self) -> &mut #krate::client::Batch<'c, __T> {
                 &mut self.batch
             }
 
@@ -131,6 +137,10 @@ fn params_expr(method: &Method<'_>, paths: &Paths) -> TokenStream {
     if idents.is_empty() {
         return quote!(());
     }
+    if let Some(param) = method.flattened() {
+        let ident = &param.ident;
+        return quote!(#ident);
+    }
     match method.params_style {
         ParamStyle::Positional => quote!((#(#idents,)*)),
         ParamStyle::Named => {
@@ -142,7 +152,10 @@ fn params_expr(method: &Method<'_>, paths: &Paths) -> TokenStream {
 
 fn docs(method: &Method<'_>) -> TokenStream {
     let summary = if method.attrs.notification {
-        format!("Sends `{}` as a notification; does not wait for it to run.", method.name)
+        format!(
+            "Sends `{}` as a notification; does not wait for it to run.",
+            method.name
+        )
     } else {
         format!("Calls `{}`.", method.name)
     };
@@ -157,6 +170,50 @@ fn docs(method: &Method<'_>) -> TokenStream {
     }
 }
 
+/// Bounds that report a param type without `Serialize`, or a result type
+/// without `Deserialize`, at the user's type (see `server::type_checks`).
+fn client_checks(method: &Method<'_>, paths: &Paths) -> Vec<TokenStream> {
+    let krate = &paths.krate;
+    let mut checks: Vec<TokenStream> = method
+        .params()
+        .filter(|param| nameable(param.ty))
+        .map(|param| {
+            let ty = param.ty;
+            let bound = respan(quote!(#krate::__private::serde::Serialize), ty.span());
+            quote!(#ty: #bound)
+        })
+        .collect();
+    if !method.attrs.notification {
+        if let Ret::Plain(ty) | Ret::Result { ok: ty, .. } = &method.ret {
+            if nameable(ty) {
+                let bound = respan(
+                    quote!(#krate::__private::serde::de::DeserializeOwned),
+                    ty.span(),
+                );
+                checks.push(quote!(#ty: #bound));
+            }
+        }
+    }
+    checks
+}
+
+/// The type a client receives for a result type: borrowed types become owned
+/// (`&str` → `String`, `&[T]` → `Vec<T>`, `&T` → `T`), since an answer
+/// outlives the buffer it was read from.
+fn owned(ty: &TokenStream, krate: &syn::Path) -> TokenStream {
+    match syn::parse2::<syn::Type>(ty.clone()) {
+        Ok(syn::Type::Reference(reference)) => match &*reference.elem {
+            syn::Type::Path(path) if path.path.is_ident("str") => quote!(#krate::__private::String),
+            syn::Type::Slice(slice) => {
+                let elem = owned(&slice.elem.to_token_stream(), krate);
+                quote!(#krate::__private::Vec<#elem>)
+            }
+            elem => owned(&elem.to_token_stream(), krate),
+        },
+        _ => ty.clone(),
+    }
+}
+
 fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let ident = &method.sig.ident;
@@ -168,26 +225,32 @@ fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let params = params_expr(method, paths);
     let docs = docs(method);
     let error = quote!(#krate::client::ClientError);
+    let checks = client_checks(method, paths);
     if method.attrs.notification {
         quote! {
             #docs
             #[allow(unreachable_pub)]
             pub fn #ident(&self, #(#args),*)
                 -> impl #krate::__private::Future<Output = #krate::__private::Result<(), #error>> + #krate::__private::Send + '_
+            where
+                #(#checks,)*
             {
-                self.client.notify(#name, #params)
+                self.client.send_notification(self.client.prepare_notification(#name, #params))
             }
         }
     } else {
-        let success = method.ret.success();
-        let output = quote_spanned!(method.sig.output.span()=> #krate::__private::Result<#success, #error>);
+        let success = owned(&method.ret.success(), krate);
+        let output =
+            quote_spanned!(method.sig.output.span()=> #krate::__private::Result<#success, #error>);
         quote! {
             #docs
             #[allow(unreachable_pub)]
             pub fn #ident(&self, #(#args),*)
                 -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send + '_
+            where
+                #(#checks,)*
             {
-                self.client.request(#name, #params)
+                self.client.send_request(self.client.prepare_request(#name, #params))
             }
         }
     }
@@ -204,21 +267,27 @@ fn batch_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let params = params_expr(method, paths);
     let docs = docs(method);
     let error = quote!(#krate::client::ClientError);
+    let checks = client_checks(method, paths);
     if method.attrs.notification {
         quote! {
             #docs
             #[allow(unreachable_pub)]
-            pub fn #ident(&mut self, #(#args),*) -> #krate::__private::Result<(), #error> {
+            pub fn #ident(&mut self, #(#args),*) -> #krate::__private::Result<(), #error>
+            where
+                #(#checks,)*
+            {
                 self.batch.notify(#name, #params)
             }
         }
     } else {
-        let success = method.ret.success();
+        let success = owned(&method.ret.success(), krate);
         quote! {
             #docs
             #[allow(unreachable_pub)]
             pub fn #ident(&mut self, #(#args),*)
                 -> #krate::__private::Result<#krate::client::BatchEntry<#success>, #error>
+            where
+                #(#checks,)*
             {
                 self.batch.request(#name, #params)
             }

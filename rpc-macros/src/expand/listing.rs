@@ -51,7 +51,8 @@ pub(crate) fn type_text(ty: &impl ToTokens) -> String {
         let after = chars.peek().copied();
         // Keep a space only between two word characters (`dyn Trait`, `'a str`),
         // after `,` and `;`, and around `=` and `+`.
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '\'');
+        let word =
+            |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '\'');
         let spaced_op = |c: Option<char>| matches!(c, Some('=' | '+'));
         let keep = (word(before) && word(after))
             || matches!(before, Some(',' | ';'))
@@ -62,7 +63,9 @@ pub(crate) fn type_text(ty: &impl ToTokens) -> String {
             out.push(' ');
         }
     }
-    out.replace("& '", "&'").replace("-> ", "->").replace("->", " -> ")
+    out.replace("& '", "&'")
+        .replace("-> ", "->")
+        .replace("->", " -> ")
 }
 
 #[cfg(test)]
@@ -78,11 +81,20 @@ mod tests {
         assert_eq!(text("Option<Vec<u8>>"), "Option<Vec<u8>>");
         assert_eq!(text("&'a str"), "&'a str");
         assert_eq!(text("&str"), "&str");
-        assert_eq!(text("HashMap<String, (i32, bool)>"), "HashMap<String, (i32, bool)>");
-        assert_eq!(text("std::borrow::Cow<'static, str>"), "std::borrow::Cow<'static, str>");
+        assert_eq!(
+            text("HashMap<String, (i32, bool)>"),
+            "HashMap<String, (i32, bool)>"
+        );
+        assert_eq!(
+            text("std::borrow::Cow<'static, str>"),
+            "std::borrow::Cow<'static, str>"
+        );
         assert_eq!(text("[u8; 4]"), "[u8; 4]");
         assert_eq!(text("Box<dyn Fn(u8) -> u8>"), "Box<dyn Fn(u8) -> u8>");
         assert_eq!(text("()"), "()");
-        assert_eq!(text("Box<dyn Iterator<Item = u8> + Send>"), "Box<dyn Iterator<Item = u8> + Send>");
+        assert_eq!(
+            text("Box<dyn Iterator<Item = u8> + Send>"),
+            "Box<dyn Iterator<Item = u8> + Send>"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 mod client;
 mod listing;
-mod server;
+pub(crate) mod server;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -20,6 +20,25 @@ use crate::parse::Input;
 pub(crate) struct Paths {
     /// `::rpc_core`, or the `crate = "..."` override.
     pub(crate) krate: Path,
+}
+
+/// The tokens with every span set to `span`, so that rustc reports errors
+/// about them there (interpolated tokens keep their own spans otherwise).
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }
 
 /// A hygienic local name that cannot collide with the user's (async-trait's `positional_arg` idea).
@@ -127,7 +146,9 @@ fn strip_args<'a>(args: impl Iterator<Item = &'a mut FnArg>) {
 fn make_futures_send(item: &mut ItemTrait, paths: &Paths) {
     for member in &mut item.items {
         let TraitItem::Fn(f) = member else { continue };
-        let Some(asyncness) = f.sig.asyncness.take() else { continue };
+        let Some(asyncness) = f.sig.asyncness.take() else {
+            continue;
+        };
         let output = match &f.sig.output {
             ReturnType::Default => quote!(()),
             ReturnType::Type(_, ty) => ty.to_token_stream(),
@@ -137,7 +158,8 @@ fn make_futures_send(item: &mut ItemTrait, paths: &Paths) {
         if let Some(block) = &f.default {
             let body: TokenStream = quote_spanned!(span=> { async move #block });
             f.default = Some(syn::parse2(body).expect("an async block parses"));
-            f.attrs.push(parse_quote!(#[allow(clippy::manual_async_fn)]));
+            f.attrs
+                .push(parse_quote!(#[allow(clippy::manual_async_fn)]));
         }
     }
 }

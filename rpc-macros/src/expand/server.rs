@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::ItemImpl;
 
-use super::{local, Paths};
+use super::{local, respan, Paths};
 use crate::parse::model::{Arg, Method, Ret, Service};
 
 // Input:
@@ -25,13 +25,18 @@ use crate::parse::model::{Arg, Method, Ret, Service};
 //             router
 //         }
 //     }
-pub(crate) fn generate_for_impl(service: &Service<'_>, item: &ItemImpl, paths: &Paths) -> TokenStream {
+pub(crate) fn generate_for_impl(
+    service: &Service<'_>,
+    item: &ItemImpl,
+    paths: &Paths,
+) -> TokenStream {
     let krate = &paths.krate;
     let client = &service.client;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     let self_ty = &item.self_ty;
     let this = local("this");
     let body = router_body(service, paths);
+    let checks = type_checks(service, paths);
     quote! {
         impl #impl_generics #self_ty #where_clause {
             /// The RPC methods this type serves: names, aliases, parameters, types and docs.
@@ -43,6 +48,7 @@ pub(crate) fn generate_for_impl(service: &Service<'_>, item: &ItemImpl, paths: &
             pub fn into_router(self) -> #krate::Router
             where
                 Self: #krate::__private::Send + #krate::__private::Sync + 'static,
+                #(#checks,)*
             {
                 Self::router_from_arc(#krate::__private::Arc::new(self))
             }
@@ -52,6 +58,7 @@ pub(crate) fn generate_for_impl(service: &Service<'_>, item: &ItemImpl, paths: &
             pub fn router_from_arc(#this: #krate::__private::Arc<Self>) -> #krate::Router
             where
                 Self: #krate::__private::Send + #krate::__private::Sync + 'static,
+                #(#checks,)*
             {
                 #body
             }
@@ -64,12 +71,15 @@ pub(crate) fn generate_for_trait(service: &Service<'_>, paths: &Paths) -> Vec<To
     let krate = &paths.krate;
     let this = local("this");
     let body = router_body(service, paths);
+    let checks = type_checks(service, paths);
+    let checks = quote!(#(#checks,)*);
     vec![
         quote! {
             /// Builds a router that serves every RPC method of this value.
             fn into_router(self) -> #krate::Router
             where
                 Self: #krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync + 'static,
+                #checks
             {
                 Self::router_from_arc(#krate::__private::Arc::new(self))
             }
@@ -79,11 +89,52 @@ pub(crate) fn generate_for_trait(service: &Service<'_>, paths: &Paths) -> Vec<To
             fn router_from_arc(#this: #krate::__private::Arc<Self>) -> #krate::Router
             where
                 Self: #krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync + 'static,
+                #checks
             {
                 #body
             }
         },
     ]
+}
+
+/// Bounds that put a missing `Deserialize` (params) or `Serialize` (results)
+/// on the user's type instead of inside the generated body: a where clause
+/// on a concrete type is checked where it is written, and the body may then
+/// rely on it (axum-macros' `debug_handler` uses the same trick).
+///
+/// Types that borrow (`&str`, `Cow<'a, str>`) cannot be named without their
+/// lifetimes here; the decoder's own bounds still check them.
+fn type_checks(service: &Service<'_>, paths: &Paths) -> Vec<TokenStream> {
+    let krate = &paths.krate;
+    let mut checks = Vec::new();
+    for method in &service.methods {
+        for param in method.params().filter(|param| nameable(param.ty)) {
+            let ty = param.ty;
+            let bound = respan(
+                quote!(#krate::__private::serde::de::DeserializeOwned),
+                ty.span(),
+            );
+            checks.push(quote!(#ty: #bound));
+        }
+        if let Ret::Plain(ty) | Ret::Result { ok: ty, .. } = &method.ret {
+            if nameable(ty) {
+                let bound = respan(quote!(#krate::__private::serde::Serialize), ty.span());
+                checks.push(quote!(#ty: #bound));
+            }
+        }
+    }
+    checks
+}
+
+/// Whether a type can stand in a where clause as written: no references,
+/// lifetimes or `Self`.
+pub(crate) fn nameable(ty: &impl quote::ToTokens) -> bool {
+    let text = ty.to_token_stream().to_string();
+    !text.contains('&')
+        && !text.contains('\'')
+        && !text
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|word| word == "Self")
 }
 
 fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
@@ -110,12 +161,23 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
 }
 
 /// The `Method` value for one RPC method: sync, async or blocking.
-fn method_expr(service: &Service<'_>, method: &Method<'_>, index: usize, paths: &Paths) -> TokenStream {
+fn method_expr(
+    service: &Service<'_>,
+    method: &Method<'_>,
+    index: usize,
+    paths: &Paths,
+) -> TokenStream {
     let krate = &paths.krate;
     let client = &service.client;
     let allow_unknown = service.attrs.allow_unknown_params;
-    let (this, svc, params, ctx, sink, args) =
-        (local("this"), local("svc"), local("params"), local("__ctx"), local("sink"), local("args"));
+    let (this, svc, params, ctx, sink, args) = (
+        local("this"),
+        local("svc"),
+        local("params"),
+        local("__ctx"),
+        local("sink"),
+        local("args"),
+    );
     let value = local("value");
 
     let bindings = method.params().map(|param| &param.ident);
@@ -130,9 +192,16 @@ fn method_expr(service: &Service<'_>, method: &Method<'_>, index: usize, paths: 
             }
         })
         .collect();
-    let decode = quote! {
-        let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
-            #krate::Params::decode_with(#params, #client::<()>::METHODS[#index].params, #allow_unknown);
+    let decode = if method.flattened().is_some() {
+        quote! {
+            let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
+                #krate::__private::Result::map(#krate::Params::parse(#params), |whole| (whole,));
+        }
+    } else {
+        quote! {
+            let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
+                #krate::Params::decode_with(#params, #client::<()>::METHODS[#index].params, #allow_unknown);
+        }
     };
     let bind = quote! { let (#(#bindings,)*) = #args?; };
     let defaults = method.params().filter_map(|param| {

@@ -89,13 +89,19 @@ impl ContainerAttrs {
                 let lit = string_value(&meta)?;
                 match lit.parse::<Path>() {
                     Ok(path) => crate_path.set(&meta.path, path),
-                    Err(_) => cx.error_spanned_by(&lit, "expected a path, such as `crate = \"::rpc_core\"`"),
+                    Err(_) => cx.error_spanned_by(
+                        &lit,
+                        "expected a path, such as `crate = \"::rpc_core\"`",
+                    ),
                 }
             } else if meta.path == symbol::CLIENT {
                 let lit = string_value(&meta)?;
                 match lit.parse::<Ident>() {
                     Ok(ident) => client.set(&meta.path, ident),
-                    Err(_) => cx.error_spanned_by(&lit, "expected a type name, such as `client = \"MathClient\"`"),
+                    Err(_) => cx.error_spanned_by(
+                        &lit,
+                        "expected a type name, such as `client = \"MathClient\"`",
+                    ),
                 }
             } else if meta.path == symbol::ALLOW_UNKNOWN_PARAMS {
                 allow_unknown.set(&meta.path, ());
@@ -146,7 +152,11 @@ impl MethodAttrs {
         for attr in attrs.iter().filter(|attr| attr.path() == &symbol::RPC) {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path != symbol::SKIP {
-                    any_but_skip.get_or_insert(meta.path.require_ident().map_or_else(|_| Span::call_site(), Ident::span));
+                    any_but_skip.get_or_insert(
+                        meta.path
+                            .require_ident()
+                            .map_or_else(|_| Span::call_site(), Ident::span),
+                    );
                 }
                 if meta.path == symbol::NAME {
                     let lit = string_value(&meta)?;
@@ -184,9 +194,11 @@ impl MethodAttrs {
     }
 }
 
-/// `#[rpc(name = "...", default)]` or `#[rpc(default = expr)]` on a parameter.
+/// `#[rpc(name = "...", default)]`, `#[rpc(default = expr)]` or `#[rpc(flatten)]` on a parameter.
 pub(crate) struct ParamAttrs {
     pub(crate) name: Option<LitStr>,
+    /// The `flatten` key's tokens: the parameter takes the whole `params` member.
+    pub(crate) flatten: Option<TokenStream>,
     /// `Some(None)` for `default`, `Some(Some(expr))` for `default = expr`.
     pub(crate) default: Option<Option<Expr>>,
 }
@@ -195,6 +207,7 @@ impl ParamAttrs {
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut name = Attr::none(cx, symbol::NAME);
         let mut default = Attr::none(cx, symbol::DEFAULT);
+        let mut flatten = Attr::none(cx, symbol::FLATTEN);
         for attr in attrs.iter().filter(|attr| attr.path() == &symbol::RPC) {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path == symbol::NAME {
@@ -207,6 +220,8 @@ impl ParamAttrs {
                         None
                     };
                     default.set(&meta.path, value);
+                } else if meta.path == symbol::FLATTEN {
+                    flatten.set(&meta.path, ());
                 } else {
                     unknown_key(cx, &meta, symbol::PARAM_KEYS)?;
                 }
@@ -218,6 +233,7 @@ impl ParamAttrs {
         }
         ParamAttrs {
             name: name.get(),
+            flatten: flatten.get_with_tokens().map(|(tokens, ())| tokens),
             default: default.get(),
         }
     }
@@ -228,7 +244,10 @@ fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta<'_>, allowed: &[Symbol]) -> syn
     let key = meta.path.to_token_stream().to_string().replace(' ', "");
     cx.error_spanned_by(
         &meta.path,
-        format!("unknown rpc attribute `{key}`, expected one of: {}", symbol::list(allowed)),
+        format!(
+            "unknown rpc attribute `{key}`, expected one of: {}",
+            symbol::list(allowed)
+        ),
     );
     if meta.input.peek(Token![=]) {
         meta.value()?.parse::<Expr>()?;
@@ -247,8 +266,13 @@ fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     let key = meta.path.to_token_stream().to_string();
     let expr: Expr = meta.value()?.parse()?;
     match expr {
-        Expr::Lit(syn::ExprLit { lit: Lit::Str(lit), .. }) => Ok(lit),
-        other => Err(syn::Error::new_spanned(other, format!("expected a string, as in `{key} = \"...\"`"))),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(lit),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("expected a string, as in `{key} = \"...\"`"),
+        )),
     }
 }
 
@@ -262,7 +286,9 @@ fn string_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr>> {
     items
         .into_iter()
         .map(|item| match item {
-            Expr::Lit(syn::ExprLit { lit: Lit::Str(lit), .. }) => Ok(lit),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => Ok(lit),
             other => Err(syn::Error::new_spanned(
                 other,
                 "expected a string or a list of strings, as in `alias = [\"a\", \"b\"]`",
@@ -277,7 +303,10 @@ fn param_style(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<ParamStyle>
         "named" => ParamStyle::Named,
         "positional" => ParamStyle::Positional,
         _ => {
-            cx.error_spanned_by(&lit, "expected `params = \"positional\"` or `params = \"named\"`");
+            cx.error_spanned_by(
+                &lit,
+                "expected `params = \"positional\"` or `params = \"named\"`",
+            );
             ParamStyle::Positional
         }
     })

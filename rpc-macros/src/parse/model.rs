@@ -6,7 +6,8 @@ use quote::{format_ident, ToTokens};
 use syn::ext::IdentExt;
 use syn::{
     Attribute, Expr, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, ItemTrait, Lit,
-    LitStr, Meta, Pat, PathArguments, ReturnType, Signature, TraitItem, TraitItemFn, Type, Visibility,
+    LitStr, Meta, Pat, PathArguments, ReturnType, Signature, TraitItem, TraitItemFn, Type,
+    Visibility,
 };
 
 use super::attr::{ContainerAttrs, MethodAttrs, ParamAttrs, ParamStyle};
@@ -37,7 +38,7 @@ pub(crate) struct Method<'a> {
     pub(crate) aliases: Vec<(String, LitStr)>,
     pub(crate) receiver: Receiver,
     pub(crate) args: Vec<Arg<'a>>,
-    pub(crate) ret: Ret,
+    pub(crate) ret: Ret<'a>,
     pub(crate) docs: String,
     pub(crate) params_style: ParamStyle,
 }
@@ -53,11 +54,18 @@ pub(crate) enum Receiver {
 /// An argument of the Rust method.
 pub(crate) enum Arg<'a> {
     /// An RPC parameter.
-    Param(Param<'a>),
+    Param(Box<Param<'a>>),
     /// The request context, recognised by its type (`&Context`).
-    Context { original: &'a FnArg, by_ref: bool, mutable: bool },
+    Context {
+        original: &'a FnArg,
+        by_ref: bool,
+        mutable: bool,
+    },
     /// Something the model cannot use (a pattern, `impl Trait`): reported by `check`.
-    Unsupported { original: &'a FnArg, reason: &'static str },
+    Unsupported {
+        original: &'a FnArg,
+        reason: &'static str,
+    },
 }
 
 /// One RPC parameter.
@@ -72,17 +80,22 @@ pub(crate) struct Param<'a> {
     pub(crate) optional: bool,
     /// `Some(None)`: `T::default()`; `Some(Some(expr))`: that expression.
     pub(crate) default: Option<Option<Expr>>,
+    /// Set when the parameter takes the whole `params` member (`#[rpc(flatten)]`).
+    pub(crate) flatten: Option<TokenStream>,
 }
 
 /// What the Rust method returns.
-pub(crate) enum Ret {
+pub(crate) enum Ret<'a> {
     Unit,
-    Plain(Type),
+    Plain(&'a Type),
     /// A `Result` (or `...Result` alias): the success type is the first argument.
-    Result { ok: Type, original: Type },
+    Result {
+        ok: &'a Type,
+        original: &'a Type,
+    },
 }
 
-impl Ret {
+impl Ret<'_> {
     /// The type the caller receives.
     pub(crate) fn success(&self) -> TokenStream {
         match self {
@@ -99,7 +112,10 @@ impl<'a> Service<'a> {
             Input::Trait(item) => (item.ident.clone(), item.vis.clone()),
             Input::Impl(item) => (impl_ident(cx, item), syn::parse_quote!(pub)),
         };
-        let client = attrs.client.clone().unwrap_or_else(|| format_ident!("{}Client", ident));
+        let client = attrs
+            .client
+            .clone()
+            .unwrap_or_else(|| format_ident!("{}Client", ident));
         let methods = match input {
             Input::Trait(item) => trait_methods(item)
                 .filter_map(|f| Method::from_fn(cx, &attrs, &f.attrs, &f.sig))
@@ -139,14 +155,22 @@ fn impl_ident(cx: &Ctxt, item: &ItemImpl) -> Ident {
             return last.ident.clone();
         }
     }
-    cx.error_spanned_by(&item.self_ty, "#[rpc] serves impl blocks of named types, such as `impl Calculator`");
+    cx.error_spanned_by(
+        &item.self_ty,
+        "#[rpc] serves impl blocks of named types, such as `impl Calculator`",
+    );
     format_ident!("Service")
 }
 
 impl<'a> Method<'a> {
     /// The method, or `None` for an associated function without a receiver
     /// or a method marked `skip`, which are left as they are.
-    fn from_fn(cx: &Ctxt, container: &ContainerAttrs, attrs: &'a [Attribute], sig: &'a Signature) -> Option<Self> {
+    fn from_fn(
+        cx: &Ctxt,
+        container: &ContainerAttrs,
+        attrs: &'a [Attribute],
+        sig: &'a Signature,
+    ) -> Option<Self> {
         let method_attrs = MethodAttrs::from_attrs(cx, attrs);
         let receiver = match sig.inputs.first() {
             Some(FnArg::Receiver(receiver)) => {
@@ -172,7 +196,10 @@ impl<'a> Method<'a> {
         };
         if let Some(skip) = &method_attrs.skip {
             if let Some(span) = method_attrs.any_but_skip {
-                cx.syn_error(syn::Error::new(span, "a skipped method takes no other rpc attribute"));
+                cx.syn_error(syn::Error::new(
+                    span,
+                    "a skipped method takes no other rpc attribute",
+                ));
             }
             let _ = skip;
             return None;
@@ -195,7 +222,12 @@ impl<'a> Method<'a> {
             .iter()
             .map(|lit| (qualify(&lit.value()), lit.clone()))
             .collect();
-        let args = sig.inputs.iter().skip(1).map(|arg| Arg::from_fn_arg(cx, arg)).collect();
+        let args = sig
+            .inputs
+            .iter()
+            .skip(1)
+            .map(|arg| Arg::from_fn_arg(cx, arg))
+            .collect();
         let params_style = method_attrs.params.unwrap_or(container.params);
 
         Some(Method {
@@ -215,9 +247,14 @@ impl<'a> Method<'a> {
 
     pub(crate) fn params(&self) -> impl Iterator<Item = &Param<'a>> {
         self.args.iter().filter_map(|arg| match arg {
-            Arg::Param(param) => Some(param),
+            Arg::Param(param) => Some(&**param),
             _ => None,
         })
+    }
+
+    /// The parameter that takes the whole `params` member, if one does.
+    pub(crate) fn flattened(&self) -> Option<&Param<'a>> {
+        self.params().find(|param| param.flatten.is_some())
     }
 
     pub(crate) fn is_async(&self) -> bool {
@@ -225,7 +262,9 @@ impl<'a> Method<'a> {
     }
 
     pub(crate) fn has_context(&self) -> bool {
-        self.args.iter().any(|arg| matches!(arg, Arg::Context { .. }))
+        self.args
+            .iter()
+            .any(|arg| matches!(arg, Arg::Context { .. }))
     }
 }
 
@@ -264,15 +303,16 @@ impl<'a> Arg<'a> {
             Some(lit) => (lit.value(), lit.to_token_stream()),
             None => (ident.unraw().to_string(), ident.to_token_stream()),
         };
-        Arg::Param(Param {
+        Arg::Param(Box::new(Param {
             original,
             optional: attrs.default.is_some() || is_option(&typed.ty),
             ident,
             ty: &typed.ty,
             name,
             name_tokens,
+            flatten: attrs.flatten,
             default: attrs.default,
-        })
+        }))
     }
 }
 
@@ -301,8 +341,8 @@ fn is_option(ty: &Type) -> bool {
     }
 }
 
-impl Ret {
-    fn from_return_type(output: &ReturnType) -> Self {
+impl<'a> Ret<'a> {
+    fn from_return_type(output: &'a ReturnType) -> Self {
         let ty = match output {
             ReturnType::Default => return Ret::Unit,
             ReturnType::Type(_, ty) => &**ty,
@@ -311,24 +351,23 @@ impl Ret {
             Type::Tuple(tuple) if tuple.elems.is_empty() => Ret::Unit,
             Type::Path(path) => {
                 let last = path.path.segments.last();
-                let ok = last.filter(|last| last.ident.to_string().ends_with("Result")).and_then(|last| {
-                    match &last.arguments {
-                        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
-                            GenericArgument::Type(ty) => Some(ty.clone()),
-                            _ => None,
-                        }),
+                let ok = last
+                    .filter(|last| last.ident.to_string().ends_with("Result"))
+                    .and_then(|last| match &last.arguments {
+                        PathArguments::AngleBracketed(args) => {
+                            args.args.iter().find_map(|arg| match arg {
+                                GenericArgument::Type(ty) => Some(ty),
+                                _ => None,
+                            })
+                        }
                         _ => None,
-                    }
-                });
+                    });
                 match ok {
-                    Some(ok) => Ret::Result {
-                        ok,
-                        original: ty.clone(),
-                    },
-                    None => Ret::Plain(ty.clone()),
+                    Some(ok) => Ret::Result { ok, original: ty },
+                    None => Ret::Plain(ty),
                 }
             }
-            other => Ret::Plain(other.clone()),
+            other => Ret::Plain(other),
         }
     }
 }
@@ -340,7 +379,9 @@ fn docs(attrs: &[Attribute]) -> String {
         .filter(|attr| attr.path().is_ident("doc"))
         .filter_map(|attr| match &attr.meta {
             Meta::NameValue(nv) => match &nv.value {
-                Expr::Lit(syn::ExprLit { lit: Lit::Str(lit), .. }) => Some(lit.value()),
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(lit), ..
+                }) => Some(lit.value()),
                 _ => None,
             },
             _ => None,

@@ -1,0 +1,13 @@
+use rpc_core::Context;
+
+struct S;
+
+#[rpc_core::rpc]
+impl S {
+    #[rpc(blocking)]
+    fn work(&self, ctx: &Context) -> bool {
+        ctx.peer_addr().is_some()
+    }
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+struct S;
+
+#[rpc_core::rpc]
+impl S {
+    fn take(self) -> u8 {
+        1
+    }
+}
+
+fn main() {}
