@@ -1,0 +1,690 @@
+//! Shared by the `dispatch` (criterion) and `instructions` (callgrind) benches:
+//! the three implementations under test, the four request bodies, and the
+//! correctness check that runs before anything is measured.
+//!
+//! # Implementations
+//!
+//! - `ours` ([`Impl::Ours`]) is `rpc_core::Router::handle`.
+//! - `floor` ([`Impl::Floor`]) is a hand-written `serde_json` dispatcher that knows only
+//!   `add` and `echo` (module [`floor`]). It does the work a correct JSON-RPC
+//!   server must do (one typed parse, `"2.0"` check, id and params shape
+//!   checks, strict params, proper success and error objects, batches) and
+//!   nothing else. It is the cost we measure the others against.
+//! - `jsonrpsee` ([`Impl::Jsonrpsee`]) is jsonrpsee 0.26 `RpcModule` with the same methods.
+//!   Single calls go through `RpcModule::raw_json_request(&str, 1)`, the
+//!   in-process entry point (it also creates a bounded `mpsc` channel per call,
+//!   meant for subscriptions; that cost is part of the API). It takes no
+//!   batches, so `batch10` goes through jsonrpsee's HTTP service
+//!   (`Server::builder().to_service_builder().build(..)`, a tower `Service`)
+//!   called in process with an `http::Request`; that path also pays for the
+//!   HTTP request/response objects, header checks and body collection.
+//! - `jsonrpsee_http` ([`Impl::JsonrpseeHttp`]) sends every case through that HTTP service, so
+//!   single calls can be compared with the `batch10` number above.
+//!
+//! # Running futures
+//!
+//! Everything measured here finishes on its first poll: rpc-core answers
+//! synchronous methods in place, and jsonrpsee's synchronous methods and HTTP
+//! service never wait either. So each call is polled exactly once with
+//! `FutureExt::now_or_never` (a no-op waker, no runtime, no thread-local
+//! set-up), which is the cheapest fair way and costs the same for every
+//! implementation; [`ready`] panics if a future ever returns `Pending`, so a
+//! change that makes one of them wait cannot go unnoticed.
+//!
+//! # Strings
+//!
+//! `echo` decodes its argument as owned `String` in `ours` and `jsonrpsee`:
+//! both APIs require a `'static` result, so the answer cannot borrow from the
+//! request. The floor writes the borrowed slice (`Cow`, borrowed unless it
+//! holds escapes) straight into the response, as a hand-written server would.
+
+use std::future::Future;
+
+use futures_util::FutureExt;
+use http_body_util::BodyExt;
+use jsonrpsee::server::{stop_channel, HttpBody, HttpRequest, Server, ServerHandle, TowerService};
+use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::RpcModule;
+use rpc_core::{Context, Error, Params, Router};
+use serde::Deserialize;
+use serde_json::Value;
+use tower::layer::util::Identity;
+use tower::Service;
+
+/// One implementation under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Impl {
+    /// `rpc_core::Router::handle`.
+    Ours,
+    /// The hand-written serde_json dispatcher.
+    Floor,
+    /// jsonrpsee: `raw_json_request` for single calls, the HTTP service for batches.
+    Jsonrpsee,
+    /// jsonrpsee's HTTP service for every case.
+    JsonrpseeHttp,
+}
+
+impl Impl {
+    /// Every implementation, in table order.
+    pub(crate) const ALL: [Impl; 4] = [
+        Impl::Floor,
+        Impl::Ours,
+        Impl::Jsonrpsee,
+        Impl::JsonrpseeHttp,
+    ];
+
+    /// The name used in benchmark ids and on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Impl::Ours => "ours",
+            Impl::Floor => "floor",
+            Impl::Jsonrpsee => "jsonrpsee",
+            Impl::JsonrpseeHttp => "jsonrpsee_http",
+        }
+    }
+
+    /// The implementation of that name.
+    #[allow(dead_code, reason = "only the instructions bench parses names")]
+    pub(crate) fn from_name(name: &str) -> Option<Impl> {
+        Impl::ALL.into_iter().find(|imp| imp.name() == name)
+    }
+}
+
+/// One request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Case {
+    /// `add` with `[1,2]`.
+    AddPositional,
+    /// `add` with `{"a":1,"b":2}`.
+    AddNamed,
+    /// Ten positional `add` requests, ids 1 to 10.
+    Batch10,
+    /// `echo` of a 4096-character ASCII string.
+    Echo4k,
+}
+
+/// Length of the `echo4k` string.
+const ECHO_LEN: usize = 4096;
+
+impl Case {
+    /// Every case, in table order.
+    pub(crate) const ALL: [Case; 4] = [
+        Case::AddPositional,
+        Case::AddNamed,
+        Case::Batch10,
+        Case::Echo4k,
+    ];
+
+    /// The name used in benchmark ids and on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Case::AddPositional => "add_positional",
+            Case::AddNamed => "add_named",
+            Case::Batch10 => "batch10",
+            Case::Echo4k => "echo4k",
+        }
+    }
+
+    /// The case of that name.
+    #[allow(dead_code, reason = "only the instructions bench parses names")]
+    pub(crate) fn from_name(name: &str) -> Option<Case> {
+        Case::ALL.into_iter().find(|case| case.name() == name)
+    }
+
+    /// The exact request body.
+    pub(crate) fn body(self) -> String {
+        match self {
+            Case::AddPositional => {
+                r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}"#.to_owned()
+            }
+            Case::AddNamed => {
+                r#"{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2},"id":1}"#.to_owned()
+            }
+            Case::Batch10 => {
+                let entries: Vec<String> = (1..=10)
+                    .map(|id| {
+                        format!(r#"{{"jsonrpc":"2.0","method":"add","params":[1,2],"id":{id}}}"#)
+                    })
+                    .collect();
+                format!("[{}]", entries.join(","))
+            }
+            Case::Echo4k => format!(
+                r#"{{"jsonrpc":"2.0","method":"echo","params":["{}"],"id":1}}"#,
+                "a".repeat(ECHO_LEN)
+            ),
+        }
+    }
+
+    /// The `(id, result)` pairs a correct answer holds, in request order.
+    fn expected(self) -> Vec<(Value, Value)> {
+        match self {
+            Case::AddPositional | Case::AddNamed => vec![(Value::from(1), Value::from(3))],
+            Case::Batch10 => (1..=10)
+                .map(|id| (Value::from(id), Value::from(3)))
+                .collect(),
+            Case::Echo4k => vec![(Value::from(1), Value::from("a".repeat(ECHO_LEN)))],
+        }
+    }
+}
+
+/// Polls a future once; everything benchmarked here is ready on the first poll.
+pub(crate) fn ready<F: Future>(future: F) -> F::Output {
+    future
+        .now_or_never()
+        .expect("benchmarked futures complete on their first poll")
+}
+
+/// The `{"a":..,"b":..}` form of `add`'s params (floor and jsonrpsee).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddNamed {
+    a: i64,
+    b: i64,
+}
+
+/// The `{"s":..}` form of `echo`'s params, owned (jsonrpsee).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EchoNamedOwned {
+    s: String,
+}
+
+/// rpc-core's router with `add(a, b)` and `echo(s)`.
+fn our_router() -> Router {
+    let mut router = Router::new();
+    router
+        .method("add", |params: Params<'_>, _: &Context| {
+            let (a, b): (i64, i64) = params.decode(&["a", "b"])?;
+            Ok::<_, Error>(a + b)
+        })
+        .and_then(|router| {
+            router.method("echo", |params: Params<'_>, _: &Context| {
+                let (s,): (String,) = params.decode(&["s"])?;
+                Ok::<_, Error>(s)
+            })
+        })
+        .expect("distinct method names");
+    router
+}
+
+/// jsonrpsee's module with `add(a, b)` and `echo(s)`, each taking an array or
+/// an object as jsonrpsee's own `#[rpc]` macro does (`is_object` picks the form).
+fn jsonrpsee_module() -> RpcModule<()> {
+    let mut module = RpcModule::new(());
+    module
+        .register_method("add", |params, _, _| {
+            let (a, b): (i64, i64) = if params.is_object() {
+                let AddNamed { a, b } = params.parse()?;
+                (a, b)
+            } else {
+                params.parse()?
+            };
+            Ok::<_, ErrorObjectOwned>(a + b)
+        })
+        .expect("new method name");
+    module
+        .register_method("echo", |params, _, _| {
+            let s: String = if params.is_object() {
+                params.parse::<EchoNamedOwned>()?.s
+            } else {
+                params.one()?
+            };
+            Ok::<_, ErrorObjectOwned>(s)
+        })
+        .expect("new method name");
+    module
+}
+
+/// Everything the measured calls need, built once.
+pub(crate) struct Bench {
+    router: Router,
+    ctx: Context,
+    module: RpcModule<()>,
+    http: TowerService<Identity, Identity>,
+    /// Kept alive so the service's stop handle never fires.
+    _server_handle: ServerHandle,
+    /// The request bodies, indexed like [`Case::ALL`], leaked once so that
+    /// jsonrpsee's HTTP body can hold them without a copy per call (as `Bytes`
+    /// from hyper would).
+    bodies: [&'static str; 4],
+}
+
+impl Bench {
+    /// Builds the three servers and the request bodies.
+    pub(crate) fn new() -> Self {
+        let module = jsonrpsee_module();
+        let (stop_handle, server_handle) = stop_channel();
+        let http = Server::builder()
+            .to_service_builder()
+            .build(module.clone(), stop_handle);
+        Self {
+            router: our_router(),
+            ctx: Context::new(),
+            module,
+            http,
+            _server_handle: server_handle,
+            bodies: Case::ALL.map(|case| &*Box::leak(case.body().into_boxed_str())),
+        }
+    }
+
+    /// The request body of a case.
+    pub(crate) fn body(&self, case: Case) -> &'static str {
+        self.bodies[Case::ALL
+            .iter()
+            .position(|c| *c == case)
+            .expect("every case is listed")]
+    }
+
+    /// Answers `case` with `imp` and hands the response bytes to `with`.
+    #[inline]
+    pub(crate) fn run<R>(&mut self, imp: Impl, case: Case, with: impl FnOnce(&[u8]) -> R) -> R {
+        let body = self.body(case);
+        match (imp, case) {
+            (Impl::Ours, _) => {
+                let out = ready(self.router.handle(body.as_bytes(), &self.ctx));
+                with(out.as_deref().unwrap_or_default())
+            }
+            (Impl::Floor, _) => {
+                let out = floor::handle(body.as_bytes());
+                with(out.as_deref().unwrap_or_default())
+            }
+            (Impl::Jsonrpsee, Case::Batch10) | (Impl::JsonrpseeHttp, _) => {
+                self.jsonrpsee_http(body, with)
+            }
+            (Impl::Jsonrpsee, _) => {
+                let (response, _subscriptions) = ready(self.module.raw_json_request(body, 1))
+                    .expect("the body is a JSON-RPC request");
+                with(response.get().as_bytes())
+            }
+        }
+    }
+
+    /// One POST through jsonrpsee's HTTP tower service, called in process.
+    fn jsonrpsee_http<R>(&mut self, body: &'static str, with: impl FnOnce(&[u8]) -> R) -> R {
+        let mut request = HttpRequest::new(HttpBody::from(body));
+        *request.method_mut() = http::Method::POST;
+        request.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        let response = ready(self.http.call(request)).expect("the HTTP service answers");
+        assert_eq!(response.status(), http::StatusCode::OK);
+        let bytes = ready(response.into_body().collect())
+            .expect("the body is in memory")
+            .to_bytes();
+        with(&bytes)
+    }
+
+    /// Checks, once and outside any timing, that every implementation answers
+    /// every case correctly; panics otherwise.
+    pub(crate) fn check_all(&mut self) {
+        for imp in Impl::ALL {
+            for case in Case::ALL {
+                let answer: Value = self.run(imp, case, |out| {
+                    serde_json::from_slice(out).unwrap_or_else(|err| {
+                        let text = String::from_utf8_lossy(out);
+                        panic!(
+                            "{}/{}: answer is not JSON ({err}): {:.200}",
+                            case.name(),
+                            imp.name(),
+                            text
+                        )
+                    })
+                });
+                check(imp, case, &answer);
+            }
+        }
+    }
+}
+
+/// At most 200 characters of some JSON, for failure messages.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(200) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text,
+    }
+}
+
+/// Compares an answer with what the case expects.
+fn check(imp: Impl, case: Case, answer: &Value) {
+    let label = format!("{}/{}", case.name(), imp.name());
+    let responses: Vec<&Value> = match (case, answer) {
+        (Case::Batch10, Value::Array(items)) => items.iter().collect(),
+        (Case::Batch10, other) => panic!("{label}: expected an array, got {}", short(other)),
+        (_, single) => vec![single],
+    };
+    let expected = case.expected();
+    assert_eq!(
+        responses.len(),
+        expected.len(),
+        "{label}: wrong number of responses"
+    );
+    for (response, (id, result)) in responses.into_iter().zip(expected) {
+        let text = short(response);
+        let object = response
+            .as_object()
+            .unwrap_or_else(|| panic!("{label}: not an object: {text}"));
+        let ok = object.get("jsonrpc") == Some(&Value::from("2.0"))
+            && object.get("id") == Some(&id)
+            && object.get("result") == Some(&result)
+            && object.len() == 3;
+        assert!(ok, "{label}: wrong answer {text}");
+    }
+}
+
+/// A hand-written JSON-RPC 2.0 dispatcher for `add` and `echo`: what a
+/// competent engineer writes directly on `serde_json`, with no framework.
+///
+/// Correct for any input (not only the benchmark's): parse errors give
+/// `-32700`, bad requests `-32600` (with their id when it is readable),
+/// unknown methods `-32601`, bad params `-32602`; `"id": null` is answered,
+/// a missing id is a notification, batches keep their order and an entry
+/// that is not a request spoils only its own answer.
+pub(crate) mod floor {
+    use std::borrow::Cow;
+
+    use serde::de::{Deserializer, IgnoredAny};
+    use serde::{Deserialize, Serialize};
+    use serde_json::value::RawValue;
+
+    const PARSE_ERROR: (i32, &str) = (-32700, "Parse error");
+    const INVALID_REQUEST: (i32, &str) = (-32600, "Invalid Request");
+    const METHOD_NOT_FOUND: (i32, &str) = (-32601, "Method not found");
+    const INVALID_PARAMS: (i32, &str) = (-32602, "Invalid params");
+
+    #[derive(Deserialize)]
+    struct Req<'a> {
+        jsonrpc: &'a str,
+        #[serde(borrow)]
+        method: Cow<'a, str>,
+        #[serde(borrow, default, deserialize_with = "present")]
+        params: Option<&'a RawValue>,
+        // `present` keeps `"id": null` apart from a missing id.
+        #[serde(borrow, default, deserialize_with = "present")]
+        id: Option<&'a RawValue>,
+    }
+
+    /// A member that is there, whatever its value (`null` included).
+    fn present<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<&'de RawValue>, D::Error> {
+        <&RawValue>::deserialize(deserializer).map(Some)
+    }
+
+    #[derive(Serialize)]
+    struct Success<'a, T> {
+        jsonrpc: &'static str,
+        result: T,
+        id: &'a RawValue,
+    }
+
+    #[derive(Serialize)]
+    struct Failure<'a> {
+        jsonrpc: &'static str,
+        error: ErrorObject,
+        id: Option<&'a RawValue>,
+    }
+
+    #[derive(Serialize)]
+    struct ErrorObject {
+        code: i32,
+        message: &'static str,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct EchoNamed<'a> {
+        #[serde(borrow)]
+        s: Cow<'a, str>,
+    }
+
+    /// A string borrowed from the input unless it holds escapes. (A one-field
+    /// tuple struct is a serde newtype, transparent, so `(Text,)` reads `["..."]`.)
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+    /// Answers one message; `None` when nothing is to be sent.
+    pub(crate) fn handle(input: &[u8]) -> Option<Vec<u8>> {
+        match input.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[') => batch(input),
+            _ => single(input),
+        }
+    }
+
+    fn single(input: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(input.len() + 32);
+        match serde_json::from_slice::<Req<'_>>(input) {
+            Ok(request) => call(&request, &mut out),
+            Err(_) => not_a_request(input, &mut out),
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    fn batch(input: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(input.len() + 32);
+        out.push(b'[');
+        // Fast path: every entry is a request. Otherwise entry by entry, so
+        // one bad entry spoils only its own answer.
+        if let Ok(requests) = serde_json::from_slice::<Vec<Req<'_>>>(input) {
+            if requests.is_empty() {
+                out.clear();
+                write_error(&mut out, INVALID_REQUEST, None);
+                return Some(out);
+            }
+            for request in &requests {
+                append(&mut out, |out| call(request, out));
+            }
+        } else {
+            match serde_json::from_slice::<Vec<&RawValue>>(input) {
+                Ok(entries) if !entries.is_empty() => {
+                    for entry in entries {
+                        append(&mut out, |out| {
+                            match serde_json::from_str::<Req<'_>>(entry.get()) {
+                                Ok(request) => call(&request, out),
+                                Err(_) => write_error(out, INVALID_REQUEST, None),
+                            }
+                        });
+                    }
+                }
+                Ok(_) => {
+                    out.clear();
+                    write_error(&mut out, INVALID_REQUEST, None);
+                    return Some(out);
+                }
+                Err(_) => {
+                    out.clear();
+                    write_error(&mut out, PARSE_ERROR, None);
+                    return Some(out);
+                }
+            }
+        }
+        if out.len() == 1 {
+            return None; // only notifications
+        }
+        out.push(b']');
+        Some(out)
+    }
+
+    /// Appends one batch answer with its comma; nothing if `write` wrote nothing.
+    fn append(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+        let mark = out.len();
+        if mark > 1 {
+            out.push(b',');
+        }
+        let start = out.len();
+        write(out);
+        if out.len() == start {
+            out.truncate(mark);
+        }
+    }
+
+    /// Valid JSON that is not a request is `-32600`; anything else `-32700`.
+    #[cold]
+    fn not_a_request(input: &[u8], out: &mut Vec<u8>) {
+        let error = match serde_json::from_slice::<IgnoredAny>(input) {
+            Ok(_) => INVALID_REQUEST,
+            Err(_) => PARSE_ERROR,
+        };
+        write_error(out, error, None);
+    }
+
+    fn call(request: &Req<'_>, out: &mut Vec<u8>) {
+        let id = request.id;
+        if let Some(raw) = id {
+            if !matches!(raw.get().as_bytes()[0], b'"' | b'-' | b'0'..=b'9' | b'n') {
+                return write_error(out, INVALID_REQUEST, None);
+            }
+        }
+        if request.jsonrpc != "2.0" {
+            return write_error(out, INVALID_REQUEST, id);
+        }
+        let params = request.params.map(RawValue::get);
+        if params.is_some_and(|p| !matches!(p.as_bytes()[0], b'[' | b'{')) {
+            return write_error(out, INVALID_REQUEST, id);
+        }
+        match &*request.method {
+            "add" => respond(out, id, add(params)),
+            "echo" => respond(out, id, echo(params)),
+            _ => respond::<()>(out, id, Err(METHOD_NOT_FOUND)),
+        }
+    }
+
+    fn add(params: Option<&str>) -> Result<i64, (i32, &'static str)> {
+        let (a, b) = match params {
+            Some(text) if text.starts_with('{') => {
+                let super::AddNamed { a, b } =
+                    serde_json::from_str(text).map_err(|_| INVALID_PARAMS)?;
+                (a, b)
+            }
+            Some(text) => serde_json::from_str::<(i64, i64)>(text).map_err(|_| INVALID_PARAMS)?,
+            None => return Err(INVALID_PARAMS),
+        };
+        Ok(a + b)
+    }
+
+    fn echo(params: Option<&str>) -> Result<Cow<'_, str>, (i32, &'static str)> {
+        match params {
+            Some(text) if text.starts_with('{') => serde_json::from_str::<EchoNamed<'_>>(text)
+                .map(|named| named.s)
+                .map_err(|_| INVALID_PARAMS),
+            Some(text) => serde_json::from_str::<(Text<'_>,)>(text)
+                .map(|(Text(s),)| s)
+                .map_err(|_| INVALID_PARAMS),
+            None => Err(INVALID_PARAMS),
+        }
+    }
+
+    /// Writes the answer, unless the request is a notification.
+    fn respond<T: Serialize>(
+        out: &mut Vec<u8>,
+        id: Option<&RawValue>,
+        result: Result<T, (i32, &'static str)>,
+    ) {
+        let Some(id) = id else { return };
+        match result {
+            Ok(result) => serde_json::to_writer(
+                &mut *out,
+                &Success {
+                    jsonrpc: "2.0",
+                    result,
+                    id,
+                },
+            )
+            .expect("results serialize"),
+            Err(error) => write_error(out, error, Some(id)),
+        }
+    }
+
+    fn write_error(out: &mut Vec<u8>, (code, message): (i32, &'static str), id: Option<&RawValue>) {
+        let failure = Failure {
+            jsonrpc: "2.0",
+            error: ErrorObject { code, message },
+            id,
+        };
+        serde_json::to_writer(out, &failure).expect("errors serialize");
+    }
+}
+
+/// Error paths of the floor, checked once at start-up so that a "fast" floor
+/// cannot be a wrong one.
+pub(crate) fn check_floor_errors() {
+    let cases: [(&str, Option<Value>); 12] = [
+        (r#"{"jsonrpc":"2.0","method":"add","params":[1,2]}"#, None),
+        (
+            r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":null}"#,
+            Some(Value::Null),
+        ),
+        (
+            r#"{"jsonrpc":"1.0","method":"add","params":[1,2],"id":7}"#,
+            Some(Value::from(7)),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"nope","id":"x"}"#,
+            Some(Value::from("x")),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"add","params":[1],"id":1}"#,
+            Some(Value::from(1)),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"add","params":[1,2,3],"id":1}"#,
+            Some(Value::from(1)),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2,"c":3},"id":1}"#,
+            Some(Value::from(1)),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"add","params":5,"id":1}"#,
+            Some(Value::from(1)),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":[1]}"#,
+            Some(Value::Null),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"echo","params":{"s":"h\u00e9"},"id":2}"#,
+            Some(Value::from(2)),
+        ),
+        (r#"{"jsonrpc":"2.0","method":"add""#, Some(Value::Null)),
+        (
+            r#"[1,{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}]"#,
+            None,
+        ),
+    ];
+    let codes: [Option<i64>; 12] = [
+        None,
+        None,
+        Some(-32600),
+        Some(-32601),
+        Some(-32602),
+        Some(-32602),
+        Some(-32602),
+        Some(-32600),
+        Some(-32600),
+        None,
+        Some(-32700),
+        None,
+    ];
+    for ((input, id), code) in cases.into_iter().zip(codes) {
+        let out = floor::handle(input.as_bytes());
+        let Some(id) = id else {
+            if input.starts_with('[') {
+                let answer: Value =
+                    serde_json::from_slice(&out.expect("a batch is answered")).expect("JSON");
+                assert_eq!(answer[0]["error"]["code"], -32600, "{input}");
+                assert_eq!(answer[1]["result"], 3, "{input}");
+            } else {
+                assert!(out.is_none(), "{input}: a notification gets no answer");
+            }
+            continue;
+        };
+        let answer: Value = serde_json::from_slice(&out.expect("answered")).expect("JSON");
+        assert_eq!(answer["id"], id, "{input}");
+        match code {
+            Some(code) => assert_eq!(answer["error"]["code"], code, "{input}"),
+            None => assert!(answer.get("result").is_some(), "{input}"),
+        }
+    }
+}
