@@ -15,7 +15,7 @@ set -euo pipefail
 
 LOW=${LOW:-1000}
 HIGH=${HIGH:-11000}
-IMPLS=(floor ours jsonrpsee jsonrpsee_http)
+IMPLS=(floor ours macro jsonrpsee jsonrpsee_http)
 CASES=(add_positional add_named batch10 echo4k)
 
 die() {
@@ -70,15 +70,17 @@ ratio() {
 echo
 echo "Instructions per request (callgrind, (I($HIGH) - I($LOW)) / $((HIGH - LOW))):"
 echo
-echo "| case | floor | ours | jsonrpsee | ours/floor | jsonrpsee/floor |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| case | floor | ours | macro | jsonrpsee | ours/floor | macro/floor | jsonrpsee/floor |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for case in "${CASES[@]}"; do
     floor=${per_request[floor/$case]}
     ours=${per_request[ours/$case]}
+    macro=${per_request[macro/$case]}
     jsonrpsee=${per_request[jsonrpsee/$case]}
-    echo "| $case | $floor | $ours | $jsonrpsee | $(ratio "$ours" "$floor") | $(ratio "$jsonrpsee" "$floor") |"
+    echo "| $case | $floor | $ours | $macro | $jsonrpsee | $(ratio "$ours" "$floor") | $(ratio "$macro" "$floor") | $(ratio "$jsonrpsee" "$floor") |"
 done
 echo
+echo "ours: methods written against rpc-core's Router API; macro: the same methods as plain Rust methods under #[rpc]."
 echo "jsonrpsee: RpcModule::raw_json_request for single calls; batch10 through its HTTP service"
 echo "(it has no in-process batch API). For comparison, every case through that HTTP service:"
 echo

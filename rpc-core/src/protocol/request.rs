@@ -112,9 +112,10 @@ pub(crate) fn parse_message(
     max_depth: usize,
 ) -> Result<Message<'_>, MessageError> {
     // `serde_json` skips raw values (our `params`) without a depth guard, so
-    // the limit is checked here. Counting brackets vectorizes and is nearly
-    // free; the exact scan runs only when there are enough brackets to matter.
-    if count_openings(input) > max_depth && exceeds_depth(input, max_depth) {
+    // the limit is checked here: a message can only be too deep if it holds
+    // more than `max_depth` opening brackets, which a SIMD search rules out
+    // for nearly every message; the exact scan runs only past that bound.
+    if has_more_openings_than(input, max_depth) && exceeds_depth(input, max_depth) {
         return Err(MessageError::TooDeep { limit: max_depth });
     }
     let first = input.iter().find(|b| !b.is_ascii_whitespace());
@@ -167,10 +168,10 @@ pub(crate) fn describe(err: &serde_json::Error) -> String {
     text
 }
 
-/// How many `[` and `{` bytes `input` holds, strings included: an upper bound on its depth.
-fn count_openings(input: &[u8]) -> usize {
-    // `[` is 0x5B and `{` is 0x7B: setting bit 0x20 maps both, and only them, to 0x7B.
-    input.iter().filter(|&&byte| byte | 0x20 == b'{').count()
+/// Whether `input` holds more than `limit` `[` and `{` bytes, strings
+/// included: the cheap necessary condition for being nested deeper than `limit`.
+fn has_more_openings_than(input: &[u8], limit: usize) -> bool {
+    input.len() > limit && memchr::memchr2_iter(b'[', b'{', input).nth(limit).is_some()
 }
 
 /// Whether `input` nests arrays/objects deeper than `limit`, ignoring brackets inside strings.

@@ -4,7 +4,9 @@
 //!
 //! # Implementations
 //!
-//! - `ours` ([`Impl::Ours`]) is `rpc_core::Router::handle`.
+//! - `ours` ([`Impl::Ours`]) is `rpc_core::Router::handle` with methods written against the router API.
+//! - `macro` ([`Impl::Macro`]) is the same router built by `#[rpc]` from plain methods
+//!   (generated decoding; see [`MacroService`]).
 //! - `floor` ([`Impl::Floor`]) is a hand-written `serde_json` dispatcher that knows only
 //!   `add` and `echo` (module [`floor`]). It does the work a correct JSON-RPC
 //!   server must do (one typed parse, `"2.0"` check, id and params shape
@@ -54,8 +56,10 @@ use tower::Service;
 /// One implementation under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Impl {
-    /// `rpc_core::Router::handle`.
+    /// `rpc_core::Router::handle`, methods written against the router API.
     Ours,
+    /// `rpc_core::Router::handle`, router built by `#[rpc]`.
+    Macro,
     /// The hand-written serde_json dispatcher.
     Floor,
     /// jsonrpsee: `raw_json_request` for single calls, the HTTP service for batches.
@@ -66,9 +70,10 @@ pub(crate) enum Impl {
 
 impl Impl {
     /// Every implementation, in table order.
-    pub(crate) const ALL: [Impl; 4] = [
+    pub(crate) const ALL: [Impl; 5] = [
         Impl::Floor,
         Impl::Ours,
+        Impl::Macro,
         Impl::Jsonrpsee,
         Impl::JsonrpseeHttp,
     ];
@@ -77,6 +82,7 @@ impl Impl {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Impl::Ours => "ours",
+            Impl::Macro => "macro",
             Impl::Floor => "floor",
             Impl::Jsonrpsee => "jsonrpsee",
             Impl::JsonrpseeHttp => "jsonrpsee_http",
@@ -207,6 +213,22 @@ fn our_router() -> Router {
     router
 }
 
+/// `add(a, b)` and `echo(s)` as plain methods, served through `#[rpc]`.
+pub(crate) struct MacroService;
+
+#[rpc_core::rpc]
+impl MacroService {
+    /// Adds two integers.
+    fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    /// Returns its argument.
+    fn echo(&self, s: String) -> String {
+        s
+    }
+}
+
 /// jsonrpsee's module with `add(a, b)` and `echo(s)`, each taking an array or
 /// an object as jsonrpsee's own `#[rpc]` macro does (`is_object` picks the form).
 fn jsonrpsee_module() -> RpcModule<()> {
@@ -238,6 +260,7 @@ fn jsonrpsee_module() -> RpcModule<()> {
 /// Everything the measured calls need, built once.
 pub(crate) struct Bench {
     router: Router,
+    macro_router: Router,
     ctx: Context,
     module: RpcModule<()>,
     http: TowerService<Identity, Identity>,
@@ -259,6 +282,7 @@ impl Bench {
             .build(module.clone(), stop_handle);
         Self {
             router: our_router(),
+            macro_router: MacroService.into_router(),
             ctx: Context::new(),
             module,
             http,
@@ -282,6 +306,10 @@ impl Bench {
         match (imp, case) {
             (Impl::Ours, _) => {
                 let out = ready(self.router.handle(body.as_bytes(), &self.ctx));
+                with(out.as_deref().unwrap_or_default())
+            }
+            (Impl::Macro, _) => {
+                let out = ready(self.macro_router.handle(body.as_bytes(), &self.ctx));
                 with(out.as_deref().unwrap_or_default())
             }
             (Impl::Floor, _) => {
