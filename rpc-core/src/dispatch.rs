@@ -1,17 +1,20 @@
 //! From request bytes to response bytes.
 
 use std::any::Any;
+use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
 use crate::context::Context;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::handler::{AsyncHandler, Kind, ResultSink, SyncHandler};
 use crate::params::Params;
 use crate::protocol::{
-    parse_message, write_error, write_id_suffix, Entry, Id, Message, Request, RESULT_PREFIX,
+    parse_message, write_error, write_id_suffix, Entry, Id, Message, MessageError, Request,
+    RESULT_PREFIX,
 };
 use crate::router::Router;
 
@@ -31,6 +34,77 @@ enum Ready<'r, 'a> {
     Sync(&'r dyn SyncHandler, Request<'a>),
 }
 
+/// Sees every method call a router makes; for statistics and tracing.
+///
+/// Set with [`Router::set_observer`]. Without one, dispatch reads no clock.
+pub trait Observer: Send + Sync + 'static {
+    /// Called when a method (found in the table) has finished: how long it
+    /// took, and the error code it answered with (`None` on success). Calls
+    /// sent as notifications are reported too.
+    fn on_call(&self, method: &str, elapsed: Duration, error: Option<ErrorCode>);
+}
+
+/// A message parsed by [`Router::parse`], ready to [`run`](Call::run).
+///
+/// Transports use the split to see, before running anything, whether the
+/// message will be answered at all: a message of only notifications can be
+/// acknowledged at once and run in the background.
+pub struct Call<'r, 'a> {
+    router: &'r Router,
+    message: Result<Message<'a>, MessageError>,
+    input_len: usize,
+}
+
+impl fmt::Debug for Call<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("notification_only", &self.is_notification_only())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Call<'_, '_> {
+    /// Whether running the message produces no answer: a notification, or a
+    /// batch of only (well-formed) notifications.
+    pub fn is_notification_only(&self) -> bool {
+        let notification =
+            |entry: &Entry<'_>| matches!(entry, Entry::Valid(request) if request.is_notification());
+        match &self.message {
+            Ok(Message::Single(entry)) => notification(&entry),
+            Ok(Message::Batch(entries)) => entries.iter().all(notification),
+            Err(_) => false,
+        }
+    }
+
+    /// Runs every method of the message; returns the answer, or `None` when
+    /// nothing is to be sent. See [`Router::handle`].
+    pub async fn run(self, ctx: &Context) -> Option<Vec<u8>> {
+        let router = self.router;
+        let message = match self.message {
+            Ok(message) => message,
+            Err(err) => {
+                let mut out = Vec::with_capacity(128);
+                write_error(&mut out, &err.into_error(), None);
+                return Some(out);
+            }
+        };
+        match message {
+            Message::Single(entry) => {
+                // Answers tend to be about as long as questions; this spares regrowth.
+                let mut out = Vec::with_capacity(self.input_len + 64);
+                match router.resolve(entry) {
+                    Resolved::Async(handler, request) => {
+                        run_async(handler, request, ctx, router.observer(), &mut out).await
+                    }
+                    Resolved::Ready(ready) => run_ready(ready, ctx, router.observer(), &mut out),
+                }
+                (!out.is_empty()).then_some(out)
+            }
+            Message::Batch(entries) => router.run_batch(entries, ctx, self.input_len).await,
+        }
+    }
+}
+
 impl Router {
     /// Answers one message: a request, a notification or a batch.
     ///
@@ -43,29 +117,20 @@ impl Router {
     /// [`Limits::batch_concurrency`](crate::Limits::batch_concurrency) at a
     /// time, and their responses keep the order of the requests.
     pub async fn handle(&self, input: &[u8], ctx: &Context) -> Option<Vec<u8>> {
-        let message =
-            match parse_message(input, self.limits.max_batch_len(), self.limits.max_depth()) {
-                Ok(message) => message,
-                Err(err) => {
-                    let mut out = Vec::with_capacity(128);
-                    write_error(&mut out, &err.into_error(), None);
-                    return Some(out);
-                }
-            };
-        match message {
-            Message::Single(entry) => {
-                // Answers tend to be about as long as questions; this spares regrowth.
-                let mut out = Vec::with_capacity(input.len() + 64);
-                match self.resolve(entry) {
-                    Resolved::Async(handler, request) => {
-                        run_async(handler, request, ctx, &mut out).await
-                    }
-                    Resolved::Ready(ready) => run_ready(ready, ctx, &mut out),
-                }
-                (!out.is_empty()).then_some(out)
-            }
-            Message::Batch(entries) => self.run_batch(entries, ctx, input.len()).await,
+        self.parse(input).run(ctx).await
+    }
+
+    /// Parses a message without running it; see [`Call`].
+    pub fn parse<'a>(&self, input: &'a [u8]) -> Call<'_, 'a> {
+        Call {
+            router: self,
+            message: parse_message(input, self.limits.max_batch_len(), self.limits.max_depth()),
+            input_len: input.len(),
         }
+    }
+
+    fn observer(&self) -> Option<&dyn Observer> {
+        self.observer.as_deref()
     }
 
     fn resolve<'a>(&self, entry: Entry<'a>) -> Resolved<'_, 'a> {
@@ -96,7 +161,9 @@ impl Router {
         let mut first_async = None;
         for entry in resolved.by_ref() {
             match entry {
-                Resolved::Ready(ready) => append(&mut out, |out| run_ready(ready, ctx, out)),
+                Resolved::Ready(ready) => {
+                    append(&mut out, |out| run_ready(ready, ctx, self.observer(), out))
+                }
                 Resolved::Async(..) => {
                     first_async = Some(entry);
                     break;
@@ -116,7 +183,7 @@ impl Router {
                     let Some((entry, slot)) = work.next() else {
                         break;
                     };
-                    running.push(run_entry(entry, ctx, slot));
+                    running.push(run_entry(entry, ctx, self.observer(), slot));
                 }
                 if running.next().await.is_none() {
                     break;
@@ -149,15 +216,25 @@ fn append(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
     }
 }
 
-async fn run_entry(entry: Resolved<'_, '_>, ctx: &Context, out: &mut Vec<u8>) {
+async fn run_entry(
+    entry: Resolved<'_, '_>,
+    ctx: &Context,
+    observer: Option<&dyn Observer>,
+    out: &mut Vec<u8>,
+) {
     match entry {
-        Resolved::Async(handler, request) => run_async(handler, request, ctx, out).await,
-        Resolved::Ready(ready) => run_ready(ready, ctx, out),
+        Resolved::Async(handler, request) => run_async(handler, request, ctx, observer, out).await,
+        Resolved::Ready(ready) => run_ready(ready, ctx, observer, out),
     }
 }
 
 /// Answers an entry that needs no waiting: invalid, unknown method, or synchronous.
-fn run_ready(entry: Ready<'_, '_>, ctx: &Context, out: &mut Vec<u8>) {
+fn run_ready(
+    entry: Ready<'_, '_>,
+    ctx: &Context,
+    observer: Option<&dyn Observer>,
+    out: &mut Vec<u8>,
+) {
     match entry {
         Ready::Invalid { id, reason } => {
             write_error(
@@ -174,12 +251,14 @@ fn run_ready(entry: Ready<'_, '_>, ctx: &Context, out: &mut Vec<u8>) {
             }
         }
         Ready::Sync(handler, request) => {
+            let started = observer.map(|_| Instant::now());
             let start = out.len();
             let sink = open(&request, out);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 handler.call(Params::new(request.params()), ctx, sink)
             }));
-            close(&request, outcome, start, out);
+            let error = close(&request, outcome, start, out);
+            report(observer, started, &request, error);
         }
     }
 }
@@ -188,8 +267,10 @@ async fn run_async(
     handler: &dyn AsyncHandler,
     request: Request<'_>,
     ctx: &Context,
+    observer: Option<&dyn Observer>,
     out: &mut Vec<u8>,
 ) {
+    let started = observer.map(|_| Instant::now());
     let start = out.len();
     let sink = open(&request, out);
     let params = Params::new(request.params());
@@ -198,7 +279,19 @@ async fn run_async(
         Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
         Err(panic) => Err(panic),
     };
-    close(&request, outcome, start, out);
+    let error = close(&request, outcome, start, out);
+    report(observer, started, &request, error);
+}
+
+fn report(
+    observer: Option<&dyn Observer>,
+    started: Option<Instant>,
+    request: &Request<'_>,
+    error: Option<ErrorCode>,
+) {
+    if let (Some(observer), Some(started)) = (observer, started) {
+        observer.on_call(request.method(), started.elapsed(), error);
+    }
 }
 
 /// Starts a success answer and hands out where the result goes.
@@ -212,27 +305,29 @@ fn open<'o>(request: &Request<'_>, out: &'o mut Vec<u8>) -> ResultSink<'o> {
 }
 
 /// Finishes the answer: closes the success, or replaces it with the error.
+/// Returns the error code answered, if any.
 fn close(
     request: &Request<'_>,
     outcome: Result<Result<(), Error>, Box<dyn Any + Send>>,
     start: usize,
     out: &mut Vec<u8>,
-) {
+) -> Option<ErrorCode> {
     let error = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(error)) => Some(error),
         Err(panic) => Some(panicked(request.method(), &*panic)),
     };
-    let Some(id) = request.id() else {
-        return;
-    };
-    match error {
-        None => write_id_suffix(out, id),
-        Some(error) => {
-            out.truncate(start);
-            write_error(out, &error, Some(id));
+    let code = error.as_ref().map(Error::code);
+    if let Some(id) = request.id() {
+        match error {
+            None => write_id_suffix(out, id),
+            Some(error) => {
+                out.truncate(start);
+                write_error(out, &error, Some(id));
+            }
         }
     }
+    code
 }
 
 #[cold]

@@ -73,6 +73,7 @@ pub mod __private;
 pub use rpc_macros::rpc;
 
 pub use context::{Context, Cookie, Extensions, HeaderLookup, ResponseEffects, SameSite};
+pub use dispatch::{Call, Observer};
 pub use error::{Error, ErrorCode};
 pub use handler::{BoxFuture, Method, ResultSink};
 pub use limits::Limits;

@@ -5,7 +5,10 @@ use std::fmt;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use crate::context::Context;
+use crate::dispatch::Observer;
 use crate::error::Error;
 use crate::handler::{BoxFuture, Method};
 use crate::limits::Limits;
@@ -55,6 +58,7 @@ pub const RESERVED_PREFIX: &str = "rpc.";
 pub struct Router {
     pub(crate) methods: FxHashMap<Box<str>, Method>,
     pub(crate) limits: Limits,
+    pub(crate) observer: Option<Arc<dyn Observer>>,
 }
 
 impl Router {
@@ -73,6 +77,12 @@ impl Router {
     /// Replaces the limits in place.
     pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
         self.limits = limits;
+        self
+    }
+
+    /// Reports every method call to `observer` (for statistics); replaces any previous one.
+    pub fn set_observer(&mut self, observer: Arc<dyn Observer>) -> &mut Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -231,6 +241,7 @@ impl fmt::Debug for Router {
         f.debug_struct("Router")
             .field("methods", &self.method_names())
             .field("limits", &self.limits)
+            .field("observer", &self.observer.is_some())
             .finish()
     }
 }

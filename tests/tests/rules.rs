@@ -446,3 +446,74 @@ fn the_dispatch_future_is_send() {
     let future = router.handle(b"[]", &ctx);
     assert_send(&future);
 }
+
+#[test]
+fn a_parsed_call_tells_whether_it_will_be_answered() {
+    let router = router();
+    let cases = [
+        (r#"{"jsonrpc":"2.0","method":"add","params":[1,2]}"#, true),
+        (r#"{"jsonrpc":"2.0","method":"missing"}"#, true),
+        (
+            r#"[{"jsonrpc":"2.0","method":"add","params":[1,2]},{"jsonrpc":"2.0","method":"fail"}]"#,
+            true,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":null}"#,
+            false,
+        ),
+        (
+            r#"[{"jsonrpc":"2.0","method":"add"},{"jsonrpc":"2.0","method":"add","id":1}]"#,
+            false,
+        ),
+        (r#"[{"jsonrpc":"2.0","method":"add"},1]"#, false),
+        (r#"{"jsonrpc":"1.0","method":"add"}"#, false),
+        ("[]", false),
+        ("{", false),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(
+            router.parse(input.as_bytes()).is_notification_only(),
+            expected,
+            "{input}"
+        );
+    }
+}
+
+#[test]
+fn an_observer_sees_every_call_with_its_outcome() {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<(String, Option<i32>)>>);
+    impl rpc_core::Observer for Log {
+        fn on_call(&self, method: &str, _: Duration, error: Option<ErrorCode>) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((method.to_owned(), error.map(ErrorCode::code)));
+        }
+    }
+    let log = Arc::new(Log::default());
+    let mut router = router();
+    router.set_observer(log.clone());
+    call(
+        &router,
+        r#"[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},
+            {"jsonrpc":"2.0","method":"fail","id":2},
+            {"jsonrpc":"2.0","method":"boom"},
+            {"jsonrpc":"2.0","method":"greet","params":["x"],"id":3},
+            {"jsonrpc":"2.0","method":"missing","id":4}]"#,
+    );
+    let mut seen = log.0.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("add".to_owned(), None),
+            ("boom".to_owned(), Some(-32603)),
+            ("fail".to_owned(), Some(42)),
+            ("greet".to_owned(), None)
+        ]
+    );
+}

@@ -7,5 +7,5 @@ mod response;
 pub use id::Id;
 pub use request::Request;
 
-pub(crate) use request::{parse_message, Entry, Message, PARSER_MAX_DEPTH};
+pub(crate) use request::{parse_message, Entry, Message, MessageError, PARSER_MAX_DEPTH};
 pub(crate) use response::{write_error, write_id_suffix, Response, RESULT_PREFIX};
