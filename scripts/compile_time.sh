@@ -14,13 +14,14 @@
 #   cargo build            median of RUNS (debug, the default dev profile)
 #   cargo check            median of RUNS (what an editor runs)
 #   cargo build --release  once (skip with RELEASE=0)
-# and, if `cargo expand` is installed, the line count of the expanded crate.
+# and the line count of each crate after macro expansion (EXPAND=0 skips it).
 #
 # Wall-clock times: run it on an idle machine, and compare the two crates only
 # with each other, measured in the same run.
 #
 # Usage: scripts/compile_time.sh       (from anywhere in the workspace; not run in CI)
-# Environment: RUNS (default 3), RELEASE (default 1), METHODS (default 100).
+# Environment: RUNS (default 3), RELEASE (default 1), METHODS (default 100),
+# EXPAND (default 1: count the lines of the macro-expanded crates; 0 skips it).
 # Needs: cargo, and network access (or a filled cargo cache) for jsonrpsee's
 # client dependencies that the workspace's Cargo.lock does not have yet.
 
@@ -29,6 +30,7 @@ set -euo pipefail
 RUNS=${RUNS:-3}
 RELEASE=${RELEASE:-1}
 METHODS=${METHODS:-100}
+EXPAND=${EXPAND:-1}
 
 die() {
     echo "compile_time.sh: $*" >&2
@@ -239,6 +241,22 @@ clean_crate() { # crate [--release]
     # Make sure no incremental state of the crate survives either.
     rm -rf "$CARGO_TARGET_DIR"/debug/incremental/"$(pkg "$1")"-* "$CARGO_TARGET_DIR"/release/incremental/"$(pkg "$1")"-*
 }
+# Seconds for one build of the crate alone from clean. The workspace may be edited
+# while this runs: when cargo also rebuilt a dependency (rpc-core, say), that
+# time is not the crate's, so the (now fresh) build is measured again.
+measure() { # crate label cargo-args...
+    local crate=$1 label=$2 attempt t
+    for ((attempt = 1; attempt <= 5; attempt++)); do
+        case " $* " in *" --release "*) clean_crate "$crate" --release ;; *) clean_crate "$crate" ;; esac
+        t=$(timed "$@")
+        if ! grep -E '^ *(Compiling|Checking) ' "$LOGS/$crate-$label.log" | grep -qv " $(pkg "$crate") "; then
+            echo "$t"
+            return
+        fi
+        log "$crate: $label rebuilt a dependency too (workspace edited meanwhile?); measuring again"
+    done
+    die "$crate: $label kept rebuilding dependencies; see $LOGS/$crate-$label.log"
+}
 median() { # numbers...
     printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
@@ -251,28 +269,39 @@ for c in "${CRATES[@]}"; do
     if [ "$RELEASE" = 1 ]; then timed "$c" warm-release build --release >/dev/null; fi
 done
 
+loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
+LOAD_BEFORE=$(loadavg)
+
 for c in "${CRATES[@]}"; do
     builds=() checks=()
     for ((r = 1; r <= RUNS; r++)); do
-        clean_crate "$c"
-        builds+=("$(timed "$c" build build)")
-        clean_crate "$c"
-        checks+=("$(timed "$c" check check)")
+        builds+=("$(measure "$c" build build)")
+        checks+=("$(measure "$c" check check)")
         log "$c: run $r/$RUNS: build ${builds[-1]}s, check ${checks[-1]}s"
     done
     BUILD[$c]=$(median "${builds[@]}")
     CHECK[$c]=$(median "${checks[@]}")
     if [ "$RELEASE" = 1 ]; then
-        clean_crate "$c" --release
-        RELEASE_T[$c]=$(timed "$c" release build --release)
+        RELEASE_T[$c]=$(measure "$c" release build --release)
         log "$c: release ${RELEASE_T[$c]}s"
     else
         RELEASE_T[$c]="-"
     fi
-    if cargo expand --version >/dev/null 2>&1; then
-        LINES[$c]=$( (cd "$OUT/$c" && cargo expand --lib 2>"$LOGS/$c-expand.log") | wc -l) || LINES[$c]="-"
+done
+
+# Lines of the macro-expanded crate (non-blank, rustc's pretty-printer, not
+# rustfmt'd): what `cargo expand` does, minus the formatting. Needs nightly
+# rustc flags, so it is allowed on stable with RUSTC_BOOTSTRAP=1, in a target
+# dir of its own (that variable must not touch the timed builds' fingerprints).
+for c in "${CRATES[@]}"; do
+    LINES[$c]="-"
+    [ "$EXPAND" = 1 ] || continue
+    log "$c: expanding macros"
+    if (cd "$OUT/$c" && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$OUT/target-expand" \
+        cargo rustc -q --lib --profile check -- -Zunpretty=expanded) >"$OUT/$c.expanded.rs" 2>"$LOGS/$c-expand.log"; then
+        LINES[$c]=$(grep -c . "$OUT/$c.expanded.rs" || true)
     else
-        LINES[$c]="-"
+        log "$c: expansion failed (see $LOGS/$c-expand.log); leaving it out"
     fi
 done
 
@@ -280,14 +309,14 @@ done
 
 src_lines() { wc -l <"$OUT/$1/src/lib.rs" | tr -d ' '; }
 echo
-echo "$METHODS methods; $(nproc 2>/dev/null || echo '?') CPUs; $(rustc --version); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+echo "$METHODS methods; $(nproc 2>/dev/null || echo '?') CPUs; $(rustc --version); load average before timing: $LOAD_BEFORE, after: $(loadavg)"
 echo
 echo "| crate | debug build (s, median of $RUNS) | release build (s) | cargo check (s, median of $RUNS) | source lines | lines after expansion |"
 echo "|---|---:|---:|---:|---:|---:|"
 for c in "${CRATES[@]}"; do
     echo "| $c | ${BUILD[$c]} | ${RELEASE_T[$c]} | ${CHECK[$c]} | $(src_lines "$c") | ${LINES[$c]} |"
 done
-if ! cargo expand --version >/dev/null 2>&1; then
-    echo
-    echo "(lines after expansion: cargo expand is not installed; 'cargo install cargo-expand' to get them)"
-fi
+echo
+echo "Times: wall clock of building only the service crate from clean (cargo clean -p), its dependencies already built."
+[ "$EXPAND" = 1 ] && echo "Lines after expansion: non-blank lines of rustc -Zunpretty=expanded (see $OUT/<crate>.expanded.rs)."
+true

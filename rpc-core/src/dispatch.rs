@@ -63,7 +63,7 @@ impl fmt::Debug for Call<'_, '_> {
     }
 }
 
-impl Call<'_, '_> {
+impl<'a> Call<'_, 'a> {
     /// Whether running the message produces no answer: a notification, or a
     /// batch of only (well-formed) notifications.
     pub fn is_notification_only(&self) -> bool {
@@ -73,6 +73,16 @@ impl Call<'_, '_> {
             Ok(Message::Single(entry)) => notification(&entry),
             Ok(Message::Batch(entries)) => entries.iter().all(notification),
             Err(_) => false,
+        }
+    }
+
+    /// The id of a single request (`None` for a batch, a notification or an
+    /// unreadable message); what an answer made outside the router, such as a
+    /// timeout error, should carry.
+    pub fn id(&self) -> Option<&Id<'a>> {
+        match &self.message {
+            Ok(Message::Single(Entry::Valid(request))) => request.id(),
+            _ => None,
         }
     }
 

@@ -79,5 +79,5 @@ pub use handler::{BoxFuture, Method, ResultSink};
 pub use limits::Limits;
 pub use listing::{MethodInfo, ParamInfo};
 pub use params::{ParamList, ParamNames, Params};
-pub use protocol::{Id, Request};
+pub use protocol::{error_response, Id, Request};
 pub use router::{Router, RouterError, NAMESPACE_SEPARATOR, RESERVED_PREFIX};

@@ -1,1 +1,66 @@
-//! placeholder
+//! The HTTP transport of rpc-core: a hyper 1.x server (HTTP/1.1 and HTTP/2 on
+//! one port, TCP or Unix socket, optional TLS), a tower [`RpcService`] to
+//! mount a router inside an existing axum or hyper application, and an
+//! [`HttpClient`] that carries rpc-core's typed clients.
+//!
+//! ```no_run
+//! use rpc_core::rpc;
+//! use rpc_http::{HttpClient, Server};
+//!
+//! struct Calculator;
+//!
+//! #[rpc(namespace = "math")]
+//! impl Calculator {
+//!     fn add(&self, a: i64, b: i64) -> i64 {
+//!         a + b
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = Server::bind("127.0.0.1:0").mount("/", Calculator.into_router()).start().await?;
+//! let url = format!("http://{}/", server.local_addr().unwrap());
+//!
+//! let client = CalculatorClient::new(HttpClient::new(&url)?);
+//! assert_eq!(client.add(1, 2).await?, 3);
+//!
+//! server.shutdown();
+//! server.stopped().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Limits and their defaults are listed on [`Server`] and [`HttpConfig`].
+
+mod client;
+mod config;
+mod error;
+mod server;
+mod service;
+mod stats;
+
+pub use client::HttpClient;
+pub use config::HttpConfig;
+pub use error::Error;
+#[cfg(feature = "tls")]
+pub use server::TlsConfig;
+pub use server::{Compression, Server, ServerHandle};
+pub use service::{PeerAddr, ResponseBody, RpcService, RpcServiceBuilder};
+pub use stats::{MethodSnapshot, Snapshot, Stats};
+
+/// Re-exported so CORS policies can be built without naming tower-http in your manifest.
+pub use tower_http::cors;
+
+/// Keeps this call's answer uncompressed (for data that is compressed
+/// already, or must not be, such as secrets next to attacker-chosen text).
+///
+/// ```
+/// use rpc_core::Context;
+///
+/// let ctx = Context::new();
+/// rpc_http::skip_compression(&ctx);
+/// assert_eq!(ctx.take_response_effects().headers()[0].0, "content-encoding");
+/// ```
+pub fn skip_compression(ctx: &rpc_core::Context) {
+    // `identity` is the HTTP name for "no encoding"; the compression layer leaves such answers alone.
+    ctx.set_header("content-encoding", "identity");
+}

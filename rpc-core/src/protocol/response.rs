@@ -29,6 +29,21 @@ pub(crate) fn write_error(out: &mut Vec<u8>, error: &Error, id: Option<&Id<'_>>)
     out.push(b'}');
 }
 
+/// A whole error response, for answers made outside a router (a transport
+/// refusing a body, a timeout). A missing id is written as `null`.
+///
+/// ```
+/// use rpc_core::{error_response, Error, Id};
+///
+/// let bytes = error_response(&Error::invalid_request(), Some(&Id::number(3)));
+/// assert_eq!(bytes, br#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":3}"#);
+/// ```
+pub fn error_response(error: &Error, id: Option<&Id<'_>>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(96);
+    write_error(&mut out, error, id);
+    out
+}
+
 /// A response object read by a client: the id and the raw result or the error.
 #[derive(Debug)]
 pub(crate) struct Response<'a> {

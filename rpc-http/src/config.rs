@@ -1,0 +1,106 @@
+//! Options of the HTTP service, with their defaults.
+
+use std::time::Duration;
+
+/// How the HTTP service treats requests: limits, timeouts and the GET fallback.
+///
+/// | option | default | what happens at the limit |
+/// |---|---|---|
+/// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
+/// | [`request_timeout`](Self::request_timeout) | 60 s | the call is cancelled and answered with `-32000`, `data: "request timed out"` |
+/// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |
+/// | [`notification_concurrency`](Self::notification_concurrency) | 64 | further notification-only messages wait for a slot before they are acknowledged |
+/// | [`get`](Self::get) | off | `GET` is answered with `405` |
+/// | [`jsonp`](Self::jsonp) | off | the `callback` parameter is ignored |
+///
+/// Limits of the server itself (connections, header read timeout, shutdown
+/// grace) are on [`Server`](crate::Server); limits of the protocol (batch
+/// length, nesting depth) are rpc-core's [`Limits`](rpc_core::Limits).
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub(crate) max_body_size: usize,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) max_concurrent_requests: usize,
+    pub(crate) notification_concurrency: usize,
+    pub(crate) get: bool,
+    pub(crate) jsonp: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_body_size: 10 * 1024 * 1024,
+            request_timeout: Some(Duration::from_secs(60)),
+            max_concurrent_requests: 1024,
+            notification_concurrency: 64,
+            get: false,
+            jsonp: false,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The defaults in the table above.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The largest request body accepted, in bytes (after decompression).
+    #[must_use]
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// How long one message may run before it is cancelled; `None` for no limit.
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How many messages may run at once (at least 1).
+    #[must_use]
+    pub fn max_concurrent_requests(mut self, count: usize) -> Self {
+        self.max_concurrent_requests = count.max(1);
+        self
+    }
+
+    /// How many notification-only messages may run in the background at once (at least 1).
+    #[must_use]
+    pub fn notification_concurrency(mut self, count: usize) -> Self {
+        self.notification_concurrency = count.max(1);
+        self
+    }
+
+    /// Answers `GET <mount>/<method>?name=value&...` by calling the method
+    /// with named params from the query string.
+    ///
+    /// Each value is read as JSON when it parses as JSON (`1`, `true`,
+    /// `[1,2]`, `"text"`), and as a string otherwise. The answer is the usual
+    /// JSON-RPC response object.
+    ///
+    /// **Security:** a `GET` can be triggered by any web page the user
+    /// visits (an `<img>` or `<script>` tag), with the user's cookies, and is
+    /// cached and logged by proxies. Enable it only for methods without side
+    /// effects that need no secret.
+    #[must_use]
+    pub fn get(mut self, enabled: bool) -> Self {
+        self.get = enabled;
+        self
+    }
+
+    /// With [`get`](Self::get) on, answers a request carrying
+    /// `callback=<name>` (or `jsonp=<name>`) as JSONP: `name(<response>);`
+    /// with `Content-Type: application/javascript`. The name must look like a
+    /// JavaScript identifier path (`cb`, `app.handlers.cb`, at most 128 bytes);
+    /// anything else is refused with `400`.
+    ///
+    /// **Security:** JSONP hands the answer to any page that asks, whatever
+    /// its origin: never enable it for data a stranger must not read.
+    #[must_use]
+    pub fn jsonp(mut self, enabled: bool) -> Self {
+        self.jsonp = enabled;
+        self
+    }
+}

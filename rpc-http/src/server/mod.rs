@@ -1,0 +1,519 @@
+//! The HTTP server: binding, the accept loop, connections and graceful shutdown.
+
+mod listener;
+#[cfg(feature = "tls")]
+mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use rpc_core::Router;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::decompression::RequestDecompressionLayer;
+
+use crate::config::HttpConfig;
+use crate::error::Error;
+use crate::service::{ConnectionId, PeerAddr, RpcService, RpcServiceBuilder};
+use crate::stats::Stats;
+
+use listener::Listener;
+#[cfg(feature = "tls")]
+pub use tls::TlsConfig;
+
+/// Serves routers over HTTP/1.1 and HTTP/2 (cleartext, or TLS with the
+/// `tls` feature) on TCP or a Unix socket.
+///
+/// ```no_run
+/// use rpc_core::Router;
+/// use rpc_http::Server;
+///
+/// # async fn run(router: Router) -> Result<(), rpc_http::Error> {
+/// Server::bind("127.0.0.1:3000").serve(router).await
+/// # }
+/// ```
+///
+/// Defaults, each with a setter:
+///
+/// | option | default |
+/// |---|---|
+/// | [`max_connections`](Self::max_connections) | 10 000 (more wait in the kernel's backlog) |
+/// | [`header_read_timeout`](Self::header_read_timeout) | 30 s (a client that sends headers slower is disconnected) |
+/// | [`shutdown_timeout`](Self::shutdown_timeout) | 30 s (then remaining connections are closed) |
+/// | [`cors`](Self::cors) | any origin, `POST`/`GET`/`OPTIONS`, any header, preflight cached 1 day |
+/// | [`compression`](Self::compression) | gzip, brotli and zstd for answers of 1 KiB or more, by `Accept-Encoding`; compressed requests accepted |
+///
+/// plus the per-request options of [`HttpConfig`].
+#[derive(Debug)]
+pub struct Server {
+    target: Target,
+    service: RpcServiceBuilder,
+    cors: Option<CorsLayer>,
+    compression: Compression,
+    max_connections: usize,
+    header_read_timeout: Duration,
+    shutdown_timeout: Duration,
+    stats: Option<Stats>,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
+}
+
+#[derive(Debug)]
+enum Target {
+    Tcp(String),
+    Listener(std::net::TcpListener),
+    Unix(PathBuf),
+}
+
+/// Which encodings the server compresses answers with, and from what size.
+///
+/// ```
+/// use rpc_http::Compression;
+///
+/// let compression = Compression::default().min_size(4096).zstd(false);
+/// # let _ = compression;
+/// ```
+///
+/// A method can keep its answer uncompressed (already compressed data, say)
+/// with [`skip_compression`](crate::skip_compression).
+#[derive(Debug, Clone, Copy)]
+pub struct Compression {
+    gzip: bool,
+    br: bool,
+    zstd: bool,
+    min_size: u16,
+}
+
+impl Default for Compression {
+    fn default() -> Self {
+        Self {
+            gzip: true,
+            br: true,
+            zstd: true,
+            min_size: 1024,
+        }
+    }
+}
+
+impl Compression {
+    /// No compression at all.
+    pub fn off() -> Self {
+        Self {
+            gzip: false,
+            br: false,
+            zstd: false,
+            min_size: u16::MAX,
+        }
+    }
+
+    /// Whether to offer gzip.
+    #[must_use]
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.gzip = on;
+        self
+    }
+
+    /// Whether to offer brotli.
+    #[must_use]
+    pub fn br(mut self, on: bool) -> Self {
+        self.br = on;
+        self
+    }
+
+    /// Whether to offer zstd.
+    #[must_use]
+    pub fn zstd(mut self, on: bool) -> Self {
+        self.zstd = on;
+        self
+    }
+
+    /// The smallest answer, in bytes, worth compressing.
+    #[must_use]
+    pub fn min_size(mut self, bytes: u16) -> Self {
+        self.min_size = bytes;
+        self
+    }
+
+    fn layer(self) -> CompressionLayer<impl Predicate + Clone> {
+        let mut layer = CompressionLayer::new().no_deflate();
+        if !self.gzip {
+            layer = layer.no_gzip();
+        }
+        if !self.br {
+            layer = layer.no_br();
+        }
+        if !self.zstd {
+            layer = layer.no_zstd();
+        }
+        layer.compress_when(SizeAbove::new(u64::from(self.min_size.saturating_sub(1))))
+    }
+}
+
+/// The permissive CORS policy the Python servers had: any origin may call.
+fn default_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([http::Method::POST, http::Method::GET, http::Method::OPTIONS])
+        .allow_headers(Any)
+        .max_age(Duration::from_secs(24 * 60 * 60))
+}
+
+impl Server {
+    /// A server that will listen on `addr` (`"127.0.0.1:3000"`, `"[::1]:0"`,
+    /// `"localhost:8080"`); the address is resolved and bound by
+    /// [`start`](Self::start) or [`serve`](Self::serve).
+    pub fn bind(addr: impl Into<String>) -> Self {
+        Self::with_target(Target::Tcp(addr.into()))
+    }
+
+    /// A server on a TCP listener you bound yourself.
+    pub fn from_listener(listener: std::net::TcpListener) -> Self {
+        Self::with_target(Target::Listener(listener))
+    }
+
+    /// A server on a Unix domain socket at `path`. A socket file left behind
+    /// by a server that is gone is replaced; one that a live server answers
+    /// on, or any other kind of file, is an error.
+    pub fn bind_unix(path: impl Into<PathBuf>) -> Self {
+        Self::with_target(Target::Unix(path.into()))
+    }
+
+    fn with_target(target: Target) -> Self {
+        Self {
+            target,
+            service: RpcService::builder(),
+            cors: Some(default_cors()),
+            compression: Compression::default(),
+            max_connections: 10_000,
+            header_read_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(30),
+            stats: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// Serves `router` at `path` (`"/api"`); several routers can be mounted.
+    #[must_use]
+    pub fn mount(mut self, path: &str, router: Router) -> Self {
+        self.service = self.service.mount(path, router);
+        self
+    }
+
+    /// Replaces the per-request options.
+    #[must_use]
+    pub fn config(mut self, config: HttpConfig) -> Self {
+        self.service = self.service.config(config);
+        self
+    }
+
+    /// Replaces the CORS policy (a tower-http `CorsLayer`).
+    #[must_use]
+    pub fn cors(mut self, cors: CorsLayer) -> Self {
+        self.cors = Some(cors);
+        self
+    }
+
+    /// Sends no CORS headers; browsers then allow same-origin callers only.
+    #[must_use]
+    pub fn without_cors(mut self) -> Self {
+        self.cors = None;
+        self
+    }
+
+    /// Replaces the compression settings.
+    #[must_use]
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// The most connections open at once.
+    #[must_use]
+    pub fn max_connections(mut self, count: usize) -> Self {
+        self.max_connections = count.max(1);
+        self
+    }
+
+    /// How long a client may take to send a request's headers.
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a graceful shutdown waits for connections and background
+    /// notifications before it closes what is left.
+    #[must_use]
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Records connection and call statistics into `stats`.
+    #[must_use]
+    pub fn stats(mut self, stats: &Stats) -> Self {
+        self.service = self.service.stats(stats);
+        self.stats = Some(stats.clone());
+        self
+    }
+
+    /// Serves HTTPS with this configuration (HTTP/2 and HTTP/1.1 by ALPN).
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Mounts `router` at `/`, starts, and runs until [`ServerHandle::shutdown`]
+    /// is called from elsewhere (or forever).
+    pub async fn serve(self, router: Router) -> Result<(), Error> {
+        let handle = self.mount("/", router).start().await?;
+        handle.stopped().await;
+        Ok(())
+    }
+
+    /// Binds, starts accepting in a background task, and returns a handle.
+    pub async fn start(self) -> Result<ServerHandle, Error> {
+        let listener = Listener::bind(self.target).await?;
+        let local_addr = listener.local_addr();
+        let rpc = self.service.build();
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (done_tx, done_rx) = watch::channel(false);
+        let options = Arc::new(ConnectionOptions {
+            header_read_timeout: self.header_read_timeout,
+            stats: self.stats,
+            cors: self.cors,
+            compression: self.compression,
+            #[cfg(feature = "tls")]
+            tls: self.tls,
+        });
+        let accept = AcceptLoop {
+            listener,
+            rpc,
+            options,
+            max_connections: self.max_connections,
+            shutdown_timeout: self.shutdown_timeout,
+            shutdown: shutdown_rx,
+        };
+        tokio::spawn(async move {
+            accept.run().await;
+            let _ = done_tx.send(true);
+        });
+        Ok(ServerHandle {
+            local_addr,
+            shutdown: Arc::new(shutdown_tx),
+            done: done_rx,
+        })
+    }
+}
+
+/// Controls a running server.
+#[derive(Debug, Clone)]
+pub struct ServerHandle {
+    local_addr: Option<SocketAddr>,
+    shutdown: Arc<watch::Sender<bool>>,
+    done: watch::Receiver<bool>,
+}
+
+impl ServerHandle {
+    /// The bound TCP address (`None` on a Unix socket); useful after binding port 0.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+
+    /// Starts a graceful shutdown: stop accepting, let open connections
+    /// finish their requests and background notifications run out, within
+    /// the shutdown timeout. Returns at once; await [`stopped`](Self::stopped).
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Resolves when the server has stopped.
+    pub async fn stopped(&self) {
+        let mut done = self.done.clone();
+        let _ = done.wait_for(|done| *done).await;
+    }
+
+    /// Whether the server has stopped.
+    pub fn is_stopped(&self) -> bool {
+        *self.done.borrow()
+    }
+}
+
+/// Resolves once shutdown is asked for (or its sender is gone).
+async fn stop_requested(shutdown: &mut watch::Receiver<bool>) {
+    // Not `wait_for`: its guard would be held across the select's other awaits.
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        if shutdown.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+struct ConnectionOptions {
+    header_read_timeout: Duration,
+    stats: Option<Stats>,
+    cors: Option<CorsLayer>,
+    compression: Compression,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
+}
+
+struct AcceptLoop {
+    listener: Listener,
+    rpc: RpcService,
+    options: Arc<ConnectionOptions>,
+    max_connections: usize,
+    shutdown_timeout: Duration,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl AcceptLoop {
+    async fn run(mut self) {
+        let slots = Arc::new(Semaphore::new(self.max_connections));
+        let mut connections = JoinSet::new();
+        let mut next_id = 0u64;
+        loop {
+            // A free slot first, so that past the limit new connections wait in the backlog.
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
+                _ = stop_requested(&mut self.shutdown) => break,
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            };
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                _ = stop_requested(&mut self.shutdown) => break,
+            };
+            let accepted = match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a little and go on.
+                    tracing::warn!(error = %err, "accepting a connection failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            next_id += 1;
+            let connection = Connection {
+                id: next_id,
+                rpc: self.rpc.clone(),
+                options: Arc::clone(&self.options),
+                shutdown: self.shutdown.clone(),
+                _slot: slot,
+            };
+            match accepted {
+                listener::Accepted::Tcp(stream, peer) => {
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(connection.serve(stream, Some(peer)));
+                }
+                #[cfg(unix)]
+                listener::Accepted::Unix(stream) => {
+                    connections.spawn(connection.serve(stream, None));
+                }
+            }
+        }
+        drop(self.listener);
+        let background = self.rpc.background().clone();
+        background.close();
+        let drain = async {
+            while connections.join_next().await.is_some() {}
+            background.wait().await;
+        };
+        if tokio::time::timeout(self.shutdown_timeout, drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout = ?self.shutdown_timeout,
+                "shutdown grace period over; closing the connections still open"
+            );
+            connections.abort_all();
+        }
+    }
+}
+
+struct Connection {
+    id: u64,
+    rpc: RpcService,
+    options: Arc<ConnectionOptions>,
+    shutdown: watch::Receiver<bool>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Connection {
+    async fn serve<I>(self, io: I, peer: Option<SocketAddr>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let _open = self.options.stats.as_ref().map(Stats::connection_opened);
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.options.tls {
+            let handshake = tls.acceptor().accept(io);
+            match tokio::time::timeout(self.options.header_read_timeout, handshake).await {
+                Ok(Ok(stream)) => self.serve_http(stream, peer).await,
+                Ok(Err(err)) => tracing::debug!(error = %err, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
+            }
+            return;
+        }
+        self.serve_http(io, peer).await;
+    }
+
+    async fn serve_http<I>(mut self, io: I, peer: Option<SocketAddr>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let id = self.id;
+        let options = Arc::clone(&self.options);
+        let stack = tower::ServiceBuilder::new()
+            .option_layer(options.cors.clone())
+            .layer(options.compression.layer())
+            .layer(RequestDecompressionLayer::new())
+            .service(self.rpc.clone());
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            if let Some(peer) = peer {
+                request.extensions_mut().insert(PeerAddr(peer));
+            }
+            request.extensions_mut().insert(ConnectionId(id));
+            stack.clone().oneshot(request)
+        });
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(options.header_read_timeout)
+            .keep_alive(true);
+        builder.http2().timer(TokioTimer::new());
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+        tokio::pin!(connection);
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(error = %err, connection = id, "connection ended with an error");
+                }
+            }
+            _ = stop_requested(&mut self.shutdown) => {
+                connection.as_mut().graceful_shutdown();
+                if let Err(err) = connection.await {
+                    tracing::debug!(error = %err, connection = id, "connection ended with an error during shutdown");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,674 @@
+//! The HTTP face of a router: a tower `Service` from HTTP requests to HTTP
+//! responses, usable on its own (inside axum or any hyper app) or through
+//! [`Server`](crate::Server).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use rpc_core::{
+    error_response, Context, Error as RpcError, ErrorCode, HeaderLookup, Id, ResponseEffects,
+    Router,
+};
+use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
+
+use crate::config::HttpConfig;
+use crate::stats::{InFlight, Stats};
+
+/// The body of every response the service writes.
+pub type ResponseBody = Full<Bytes>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The remote peer's address. The [`Server`](crate::Server) puts it in each
+/// request's extensions; when embedding [`RpcService`] elsewhere, insert it
+/// yourself (for axum: from `ConnectInfo<SocketAddr>`) and methods see it as
+/// `Context::peer_addr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// The id of the connection a request came on, set by the [`Server`](crate::Server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConnectionId(pub(crate) u64);
+
+/// Serves one or more routers over HTTP: JSON-RPC over `POST`, the optional
+/// `GET`/JSONP fallback, request context in and response headers and cookies
+/// out, and the limits of [`HttpConfig`].
+///
+/// It is a tower `Service<http::Request<B>>` for any body type, so it mounts
+/// inside an existing axum or hyper application:
+///
+/// ```
+/// use rpc_core::{Context, Error, Params, Router};
+/// use rpc_http::RpcService;
+///
+/// let mut router = Router::new();
+/// router.method("ping", |_: Params<'_>, _: &Context| Ok::<_, Error>("pong")).unwrap();
+/// let service = RpcService::new(router);
+/// // axum: Router::new().route_service("/rpc", service)
+/// # let _ = service;
+/// ```
+///
+/// Answers, by request:
+///
+/// | request | answer |
+/// |---|---|
+/// | `POST` with a JSON body | `200` and the JSON-RPC response (`application/json`) |
+/// | `POST` of only notifications | `200` with an empty body at once; the methods run in the background |
+/// | `POST` with another `Content-Type` | `415` (accepted: `application/json`, `application/json-rpc`, `application/jsonrequest`; a charset other than UTF-8 is refused; no `Content-Type` at all is accepted) |
+/// | `POST` body over the limit | `413` |
+/// | `GET` (when enabled) | see [`HttpConfig::get`] |
+/// | `OPTIONS` | `204` with `Allow` (CORS preflights are answered by the CORS layer of [`Server`](crate::Server)) |
+/// | any other method | `405` with `Allow` |
+/// | a path with no router | `404` |
+///
+/// Every refusal carries a JSON-RPC error object saying why. An empty `200`
+/// rather than `204` answers notifications because many established
+/// JSON-RPC clients accept only `200`.
+#[derive(Clone)]
+pub struct RpcService {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    routes: Vec<Route>,
+    config: HttpConfig,
+    requests: Semaphore,
+    notifications: Arc<Semaphore>,
+    background: TaskTracker,
+    stats: Option<Stats>,
+}
+
+struct Route {
+    /// Without a trailing slash; the root is `""`.
+    path: Box<str>,
+    router: Arc<Router>,
+}
+
+impl std::fmt::Debug for RpcService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let paths: Vec<&str> = self
+            .shared
+            .routes
+            .iter()
+            .map(|route| &*route.path)
+            .collect();
+        f.debug_struct("RpcService")
+            .field("paths", &paths)
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`RpcService`] with several routers, options and statistics.
+#[derive(Debug, Default)]
+pub struct RpcServiceBuilder {
+    routes: Vec<(String, Router)>,
+    config: HttpConfig,
+    stats: Option<Stats>,
+}
+
+impl RpcServiceBuilder {
+    /// Serves `router` at `path` (`"/"`, `"/api"`); a later mount of the same path replaces it.
+    #[must_use]
+    pub fn mount(mut self, path: &str, router: Router) -> Self {
+        let path = normalize(path);
+        self.routes.retain(|(existing, _)| *existing != path);
+        self.routes.push((path, router));
+        self
+    }
+
+    /// Replaces the options.
+    #[must_use]
+    pub fn config(mut self, config: HttpConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Records per-method and per-request statistics into `stats`.
+    #[must_use]
+    pub fn stats(mut self, stats: &Stats) -> Self {
+        self.stats = Some(stats.clone());
+        self
+    }
+
+    /// The service.
+    pub fn build(self) -> RpcService {
+        let stats = self.stats;
+        let routes = self
+            .routes
+            .into_iter()
+            .map(|(path, mut router)| {
+                if let Some(stats) = &stats {
+                    stats.watch(&mut router);
+                }
+                Route {
+                    path: path.into_boxed_str(),
+                    router: Arc::new(router),
+                }
+            })
+            .collect();
+        let config = self.config;
+        RpcService {
+            shared: Arc::new(Shared {
+                routes,
+                requests: Semaphore::new(config.max_concurrent_requests),
+                notifications: Arc::new(Semaphore::new(config.notification_concurrency)),
+                background: TaskTracker::new(),
+                config,
+                stats,
+            }),
+        }
+    }
+}
+
+/// `"/api/"` → `"/api"`, `"/"` → `""`, `"api"` → `"/api"`.
+fn normalize(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        String::new()
+    } else if trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+impl RpcService {
+    /// Serves `router` at every path under `/` with default options.
+    pub fn new(router: Router) -> Self {
+        Self::builder().mount("/", router).build()
+    }
+
+    /// A builder for several routers, options and statistics.
+    pub fn builder() -> RpcServiceBuilder {
+        RpcServiceBuilder::default()
+    }
+
+    /// The options in force.
+    pub fn config(&self) -> &HttpConfig {
+        &self.shared.config
+    }
+
+    /// Notifications still running in the background.
+    pub(crate) fn background(&self) -> &TaskTracker {
+        &self.shared.background
+    }
+}
+
+impl<B> tower::Service<Request<B>> for RpcService
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move { Ok(shared.handle(request).await) })
+    }
+}
+
+impl Shared {
+    async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let path = request.uri().path();
+        match *request.method() {
+            Method::POST => match self.route(path) {
+                Some(router) => {
+                    let router = Arc::clone(router);
+                    self.post(router, request).await
+                }
+                None => not_found(path),
+            },
+            Method::GET if self.config.get => match self.get_target(path) {
+                Some((router, method)) => {
+                    let router = Arc::clone(router);
+                    self.get(router, method, request).await
+                }
+                None => not_found(path),
+            },
+            Method::OPTIONS if self.route(path).is_some() => {
+                let mut response = empty(StatusCode::NO_CONTENT);
+                response.headers_mut().insert(ALLOW, self.allow());
+                response
+            }
+            _ if self.route(path).is_some()
+                || (self.config.get && self.get_target(path).is_some()) =>
+            {
+                let mut response = refusal(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!(
+                        "HTTP method {} is not allowed; send JSON-RPC with POST",
+                        request.method()
+                    ),
+                );
+                response.headers_mut().insert(ALLOW, self.allow());
+                response
+            }
+            _ => not_found(path),
+        }
+    }
+
+    fn allow(&self) -> HeaderValue {
+        HeaderValue::from_static(if self.config.get {
+            "POST, GET, OPTIONS"
+        } else {
+            "POST, OPTIONS"
+        })
+    }
+
+    fn route(&self, path: &str) -> Option<&Arc<Router>> {
+        let path = path.trim_end_matches('/');
+        self.routes
+            .iter()
+            .find(|route| &*route.path == path)
+            .map(|route| &route.router)
+    }
+
+    /// `<mount>/<method>` for the GET fallback.
+    fn get_target(&self, path: &str) -> Option<(&Arc<Router>, String)> {
+        self.routes.iter().find_map(|route| {
+            let rest = path.strip_prefix(&*route.path)?.strip_prefix('/')?;
+            let method = percent_decode(rest)?;
+            (!method.is_empty()).then_some((&route.router, method))
+        })
+    }
+
+    async fn post<B>(
+        self: Arc<Self>,
+        router: Arc<Router>,
+        request: Request<B>,
+    ) -> Response<ResponseBody>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        if let Some(content_type) = request.headers().get(CONTENT_TYPE) {
+            if let Err(reason) = check_content_type(content_type) {
+                return refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
+            }
+        }
+        let limit = self.config.max_body_size;
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return too_large(limit);
+        }
+        let (parts, body) = request.into_parts();
+        let bytes = match Limited::new(body, limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(err) if err.is::<LengthLimitError>() => return too_large(limit),
+            Err(err) => {
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    format!("could not read the request body: {err}"),
+                );
+            }
+        };
+        let ctx = context(parts);
+        self.dispatch(router, bytes, ctx).await
+    }
+
+    async fn get<B>(
+        self: Arc<Self>,
+        router: Arc<Router>,
+        method: String,
+        request: Request<B>,
+    ) -> Response<ResponseBody> {
+        let (parts, _body) = request.into_parts();
+        let query = parts.uri.query().unwrap_or("");
+        let mut params = serde_json::Map::new();
+        let mut callback = None;
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if self.config.jsonp && (key == "callback" || key == "jsonp") {
+                callback = Some(value.into_owned());
+                continue;
+            }
+            let value = serde_json::from_str(&value)
+                .unwrap_or_else(|_| serde_json::Value::String(value.into_owned()));
+            params.insert(key.into_owned(), value);
+        }
+        if let Some(name) = &callback {
+            if !is_callback_name(name) {
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    "the JSONP callback must be a JavaScript identifier path such as `cb` or `app.cb`".to_owned(),
+                );
+            }
+        }
+        let message = serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": method,
+            "params": params,
+            "id": null,
+        });
+        let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
+        let ctx = context(parts);
+        let response = self.dispatch(router, bytes, ctx).await;
+        match callback {
+            Some(name) => jsonp(response, &name).await,
+            None => response,
+        }
+    }
+
+    /// Runs one message and builds the HTTP answer.
+    async fn dispatch(
+        self: Arc<Self>,
+        router: Arc<Router>,
+        bytes: Bytes,
+        ctx: Context,
+    ) -> Response<ResponseBody> {
+        let _in_flight = self.stats.as_ref().map(Stats::request_started);
+        let call = router.parse(&bytes);
+        if call.is_notification_only() {
+            drop(call);
+            Arc::clone(&self)
+                .run_in_background(router, bytes, ctx)
+                .await;
+            return empty(StatusCode::OK);
+        }
+        // Back-pressure, not refusal: past the limit, requests wait their turn.
+        let _slot = self.requests.acquire().await;
+        let id = call.id().cloned();
+        let answer = match self.config.request_timeout {
+            None => call.run(&ctx).await,
+            Some(limit) => match tokio::time::timeout(limit, call.run(&ctx)).await {
+                Ok(answer) => answer,
+                Err(_) => Some(timed_out(limit, id.as_ref())),
+            },
+        };
+        let mut response = match answer {
+            Some(body) => json(StatusCode::OK, body),
+            None => empty(StatusCode::OK),
+        };
+        apply_effects(&mut response, ctx.take_response_effects());
+        response
+    }
+
+    /// Runs a notification-only message after the answer is sent, bounded by
+    /// the notification pool; waits here only while the pool is full.
+    async fn run_in_background(self: Arc<Self>, router: Arc<Router>, bytes: Bytes, ctx: Context) {
+        let permit = Arc::clone(&self.notifications).acquire_owned().await;
+        let timeout = self.config.request_timeout;
+        let in_flight: Option<InFlight> = self.stats.as_ref().map(Stats::request_started);
+        self.background.spawn(async move {
+            let _permit = permit;
+            let _in_flight = in_flight;
+            let run = router.handle(&bytes, &ctx);
+            match timeout {
+                Some(limit) => {
+                    if tokio::time::timeout(limit, run).await.is_err() {
+                        tracing::warn!(timeout = ?limit, "notification cancelled: it ran past the request timeout");
+                    }
+                }
+                None => {
+                    run.await;
+                }
+            }
+        });
+    }
+}
+
+/// The context of one message: peer, connection, headers and the request's other extensions.
+fn context(mut parts: http::request::Parts) -> Context {
+    let mut ctx = Context::new();
+    if let Some(PeerAddr(addr)) = parts.extensions.remove::<PeerAddr>() {
+        ctx = ctx.with_peer_addr(addr);
+    }
+    if let Some(ConnectionId(id)) = parts.extensions.remove::<ConnectionId>() {
+        ctx = ctx.with_connection_id(id);
+    }
+    if !parts.extensions.is_empty() {
+        // What middleware put there (an authenticated user, say) stays reachable:
+        // `ctx.get::<http::Extensions>()`.
+        ctx = ctx.with(parts.extensions);
+    }
+    ctx.with_headers(Headers(parts.headers))
+}
+
+/// Request headers as methods see them, without copying the map.
+struct Headers(http::HeaderMap);
+
+impl HeaderLookup for Headers {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name)?.to_str().ok()
+    }
+
+    fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a str, &'a str)) {
+        for (name, value) in &self.0 {
+            if let Ok(value) = value.to_str() {
+                f(name.as_str(), value);
+            }
+        }
+    }
+}
+
+/// Adds the headers and cookies methods set; a header that is not valid HTTP is logged and left out.
+fn apply_effects(response: &mut Response<ResponseBody>, effects: ResponseEffects) {
+    if effects.is_empty() {
+        return;
+    }
+    let headers = response.headers_mut();
+    for (name, value) in effects.headers() {
+        match (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.append(name, value);
+            }
+            _ => {
+                tracing::warn!(header = %name, "a method set a header that is not valid HTTP; left out")
+            }
+        }
+    }
+    for cookie in effects.cookies() {
+        match HeaderValue::try_from(cookie.to_string()) {
+            Ok(value) => {
+                headers.append(SET_COOKIE, value);
+            }
+            Err(_) => tracing::warn!(
+                cookie = cookie.name(),
+                "a cookie could not be written; left out"
+            ),
+        }
+    }
+}
+
+/// `application/json` (and the JSON-RPC variants), any casing, UTF-8 or no charset.
+fn check_content_type(value: &HeaderValue) -> Result<(), String> {
+    let text = value
+        .to_str()
+        .map_err(|_| "the Content-Type header is not text".to_owned())?;
+    let mut parts = text.split(';');
+    let media = parts.next().unwrap_or("").trim();
+    let accepted = [
+        "application/json",
+        "application/json-rpc",
+        "application/jsonrequest",
+    ];
+    if !accepted.iter().any(|ok| media.eq_ignore_ascii_case(ok)) {
+        return Err(format!(
+            "Content-Type `{media}` is not accepted; send application/json (or application/json-rpc, application/jsonrequest)"
+        ));
+    }
+    for param in parts {
+        if let Some((key, value)) = param.split_once('=') {
+            let value = value.trim().trim_matches('"');
+            if key.trim().eq_ignore_ascii_case("charset")
+                && !value.eq_ignore_ascii_case("utf-8")
+                && !value.eq_ignore_ascii_case("utf8")
+            {
+                return Err(format!(
+                    "charset `{value}` is not accepted; JSON-RPC bodies are UTF-8"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A JavaScript identifier path: `cb`, `$jq_1`, `app.handlers.done`.
+fn is_callback_name(name: &str) -> bool {
+    let starts = |c: char| c.is_ascii_alphabetic() || c == '_' || c == '$';
+    let continues = |c: char| starts(c) || c.is_ascii_digit();
+    name.len() <= 128
+        && name.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(starts) && chars.all(continues)
+        })
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    // `form_urlencoded` would also turn `+` into a space, which a path must not.
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut iter = text.bytes();
+    while let Some(byte) = iter.next() {
+        if byte == b'%' {
+            let hex = [iter.next()?, iter.next()?];
+            let hex = std::str::from_utf8(&hex).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+        } else {
+            bytes.push(byte);
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+async fn jsonp(response: Response<ResponseBody>, callback: &str) -> Response<ResponseBody> {
+    let (mut parts, body) = response.into_parts();
+    let json = body
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .unwrap_or_default();
+    let mut script = Vec::with_capacity(json.len() + callback.len() + 3);
+    script.extend_from_slice(callback.as_bytes());
+    script.push(b'(');
+    script.extend_from_slice(if json.is_empty() { b"null" } else { &json });
+    script.extend_from_slice(b");");
+    parts.headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/javascript; charset=utf-8"),
+    );
+    parts.headers.insert(
+        http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Full::new(Bytes::from(script)))
+}
+
+fn timed_out(limit: std::time::Duration, id: Option<&Id<'_>>) -> Vec<u8> {
+    let error = RpcError::from(ErrorCode::SERVER_ERROR)
+        .with_data(&format!("request timed out after {limit:?}"));
+    error_response(&error, id)
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn empty(status: StatusCode) -> Response<ResponseBody> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
+}
+
+/// An HTTP-level refusal, with a JSON-RPC error object saying why.
+fn refusal(status: StatusCode, reason: String) -> Response<ResponseBody> {
+    json(
+        status,
+        error_response(&RpcError::invalid_request().with_data(&reason), None),
+    )
+}
+
+fn too_large(limit: usize) -> Response<ResponseBody> {
+    refusal(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the request body is larger than the limit of {limit} bytes"),
+    )
+}
+
+fn not_found(path: &str) -> Response<ResponseBody> {
+    refusal(
+        StatusCode::NOT_FOUND,
+        format!("no JSON-RPC endpoint at `{path}`"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        let ok = |text: &'static str| check_content_type(&HeaderValue::from_static(text)).is_ok();
+        assert!(ok("application/json"));
+        assert!(ok("Application/JSON; charset=UTF-8"));
+        assert!(ok("application/json;charset=\"utf-8\""));
+        assert!(ok("application/json-rpc"));
+        assert!(ok("application/jsonrequest"));
+        assert!(!ok("text/plain"));
+        assert!(!ok("application/x-www-form-urlencoded"));
+        assert!(!ok("application/json; charset=latin1"));
+    }
+
+    #[test]
+    fn callback_names() {
+        for good in ["cb", "$", "_x1", "app.handlers.done", "jQuery123_456"] {
+            assert!(is_callback_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "1cb",
+            "a..b",
+            "a.",
+            "alert(1)",
+            "a-b",
+            "a b",
+            &"x".repeat(129),
+        ] {
+            assert!(!is_callback_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(normalize("/"), "");
+        assert_eq!(normalize("/api/"), "/api");
+        assert_eq!(normalize("api"), "/api");
+        assert_eq!(percent_decode("math.add").as_deref(), Some("math.add"));
+        assert_eq!(percent_decode("a%2Fb+c").as_deref(), Some("a/b+c"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%e9"), None);
+    }
+}
