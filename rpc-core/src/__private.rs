@@ -8,7 +8,7 @@ pub use std::clone::Clone;
 pub use std::convert::Into;
 pub use std::fmt;
 pub use std::future::Future;
-pub use std::marker::{Send, Sized, Sync};
+pub use std::marker::{PhantomData, Send, Sized, Sync};
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};
 pub use std::string::String;
@@ -34,6 +34,69 @@ pub fn insert(router: &mut Router, name: &'static str, method: Method) {
 /// that a missing `Serialize` impl is reported on the user's return type.
 pub fn ok<T: Serialize>(value: T) -> Result<T, Error> {
     Ok(value)
+}
+
+/// Tells, at compile time, whether a return type is a `Result`: autoref
+/// specialisation picks `ResultTag` for `Result<T, E>` however it is spelled
+/// (an alias included) and `NotAResult` for everything else.
+#[derive(Debug)]
+pub struct Kind<T>(pub std::marker::PhantomData<T>);
+
+/// The kind of a return type that is not a `Result`.
+#[derive(Debug)]
+pub struct NotAResult;
+
+/// The kind of a `Result` return type written under another name (a type
+/// alias): spell it `Result<T, E>` (or an alias whose name ends in `Result`)
+/// in the signature, so that its `Err` is answered as a JSON-RPC error.
+#[derive(Debug)]
+pub struct ResultBehindAnAlias;
+
+/// Picks [`ResultBehindAnAlias`] for `Result` types.
+pub trait ResultKind {
+    /// The tag.
+    fn kind(&self) -> ResultBehindAnAlias {
+        ResultBehindAnAlias
+    }
+}
+
+impl<T, E> ResultKind for &Kind<Result<T, E>> {}
+
+/// Picks [`NotAResult`] for every other type.
+pub trait PlainKind {
+    /// The tag.
+    fn kind(&self) -> NotAResult {
+        NotAResult
+    }
+}
+
+impl<T> PlainKind for Kind<T> {}
+
+/// A `&str` argument as decoded: borrowed from the request when the JSON
+/// string has no escapes, owned when it has (serde's `&str` refuses those).
+#[derive(Debug)]
+pub struct StrArg<'a>(pub std::borrow::Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for StrArg<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StrArg<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<StrArg<'de>, E> {
+                Ok(StrArg(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<StrArg<'de>, E> {
+                Ok(StrArg(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<StrArg<'de>, E> {
+                Ok(StrArg(std::borrow::Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
 }
 
 /// Named params for the client: a tuple of `(name, value)` pairs written as an object.

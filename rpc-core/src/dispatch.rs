@@ -100,8 +100,12 @@ impl<'a> Call<'_, 'a> {
         };
         match message {
             Message::Single(entry) => {
-                // Answers tend to be about as long as questions; this spares regrowth.
-                let mut out = Vec::with_capacity(self.input_len + 64);
+                // Answers tend to be about as long as questions; this spares
+                // regrowth. A notification gets no answer, so no buffer.
+                let notification =
+                    matches!(&entry, Entry::Valid(request) if request.is_notification());
+                let mut out =
+                    Vec::with_capacity(if notification { 0 } else { self.input_len + 64 });
                 match router.resolve(entry) {
                     Resolved::Async(handler, request) => {
                         run_async(handler, request, ctx, router.observer(), &mut out).await
@@ -226,6 +230,20 @@ fn append(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
     }
 }
 
+/// At most 64 bytes of a caller-chosen name, for echoing it in an error
+/// without letting a huge name make a huge answer.
+pub(crate) fn clip(name: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 64;
+    if name.len() <= MAX {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut end = MAX;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…", &name[..end]))
+}
+
 async fn run_entry(
     entry: Resolved<'_, '_>,
     ctx: &Context,
@@ -256,7 +274,7 @@ fn run_ready(
         Ready::NotFound(request) => {
             if let Some(id) = request.id() {
                 let error = Error::method_not_found()
-                    .with_data(&format!("no method named `{}`", request.method()));
+                    .with_data(&format!("no method named `{}`", clip(request.method())));
                 write_error(out, &error, Some(id));
             }
         }

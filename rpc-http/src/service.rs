@@ -18,6 +18,7 @@ use rpc_core::{
     Router,
 };
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::HttpConfig;
@@ -80,10 +81,14 @@ pub struct RpcService {
 
 struct Shared {
     routes: Vec<Route>,
+    /// Set by [`RpcService::new`]: one router, answering on any path.
+    any_path: bool,
     config: HttpConfig,
     requests: Semaphore,
     notifications: Arc<Semaphore>,
     background: TaskTracker,
+    /// Ends the background notifications still running when a shutdown's grace period is over.
+    cancel_background: CancellationToken,
     stats: Option<Stats>,
 }
 
@@ -160,9 +165,11 @@ impl RpcServiceBuilder {
         RpcService {
             shared: Arc::new(Shared {
                 routes,
+                any_path: false,
                 requests: Semaphore::new(config.max_concurrent_requests),
                 notifications: Arc::new(Semaphore::new(config.notification_concurrency)),
                 background: TaskTracker::new(),
+                cancel_background: CancellationToken::new(),
                 config,
                 stats,
             }),
@@ -183,9 +190,15 @@ fn normalize(path: &str) -> String {
 }
 
 impl RpcService {
-    /// Serves `router` at every path under `/` with default options.
+    /// Serves `router` at whatever path requests arrive on, with default
+    /// options: the host application (axum's `route_service("/rpc", ..)`,
+    /// say) decides which requests reach it.
     pub fn new(router: Router) -> Self {
-        Self::builder().mount("/", router).build()
+        let mut service = Self::builder().mount("/", router).build();
+        Arc::get_mut(&mut service.shared)
+            .expect("the service was just built")
+            .any_path = true;
+        service
     }
 
     /// A builder for several routers, options and statistics.
@@ -201,6 +214,11 @@ impl RpcService {
     /// Notifications still running in the background.
     pub(crate) fn background(&self) -> &TaskTracker {
         &self.shared.background
+    }
+
+    /// Cancels the notifications still running in the background.
+    pub(crate) fn cancel_background(&self) {
+        self.shared.cancel_background.cancel();
     }
 }
 
@@ -278,6 +296,9 @@ impl Shared {
     }
 
     fn route(&self, path: &str) -> Option<&Arc<Router>> {
+        if self.any_path {
+            return self.routes.first().map(|route| &route.router);
+        }
         let path = path.trim_end_matches('/');
         self.routes
             .iter()
@@ -285,13 +306,19 @@ impl Shared {
             .map(|route| &route.router)
     }
 
-    /// `<mount>/<method>` for the GET fallback.
+    /// `<mount>/<method>` for the GET fallback; the longest mount wins, so
+    /// with `/` and `/api` mounted, `/api/m` is `m` at `/api`, not `api/m` at `/`.
     fn get_target(&self, path: &str) -> Option<(&Arc<Router>, String)> {
-        self.routes.iter().find_map(|route| {
-            let rest = path.strip_prefix(&*route.path)?.strip_prefix('/')?;
-            let method = percent_decode(rest)?;
-            (!method.is_empty()).then_some((&route.router, method))
-        })
+        let (route, rest) = self
+            .routes
+            .iter()
+            .filter_map(|route| {
+                let rest = path.strip_prefix(&*route.path)?.strip_prefix('/')?;
+                Some((route, rest))
+            })
+            .max_by_key(|(route, _)| route.path.len())?;
+        let method = percent_decode(rest)?;
+        (!method.is_empty()).then_some((&route.router, method))
     }
 
     async fn post<B>(
@@ -343,8 +370,11 @@ impl Shared {
         let mut params = serde_json::Map::new();
         let mut callback = None;
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            if self.config.jsonp && (key == "callback" || key == "jsonp") {
-                callback = Some(value.into_owned());
+            if key == "callback" || key == "jsonp" {
+                // Without JSONP the parameter is ignored, not passed to the method.
+                if self.config.jsonp {
+                    callback = Some(value.into_owned());
+                }
                 continue;
             }
             let value = serde_json::from_str(&value)
@@ -381,12 +411,12 @@ impl Shared {
         bytes: Bytes,
         ctx: Context,
     ) -> Response<ResponseBody> {
-        let _in_flight = self.stats.as_ref().map(Stats::request_started);
+        let in_flight = self.stats.as_ref().map(Stats::request_started);
         let call = router.parse(&bytes);
         if call.is_notification_only() {
             drop(call);
             Arc::clone(&self)
-                .run_in_background(router, bytes, ctx)
+                .run_in_background(router, bytes, ctx, in_flight)
                 .await;
             return empty(StatusCode::OK);
         }
@@ -410,22 +440,36 @@ impl Shared {
 
     /// Runs a notification-only message after the answer is sent, bounded by
     /// the notification pool; waits here only while the pool is full.
-    async fn run_in_background(self: Arc<Self>, router: Arc<Router>, bytes: Bytes, ctx: Context) {
+    async fn run_in_background(
+        self: Arc<Self>,
+        router: Arc<Router>,
+        bytes: Bytes,
+        ctx: Context,
+        in_flight: Option<InFlight>,
+    ) {
         let permit = Arc::clone(&self.notifications).acquire_owned().await;
         let timeout = self.config.request_timeout;
-        let in_flight: Option<InFlight> = self.stats.as_ref().map(Stats::request_started);
+        let cancelled = self.cancel_background.clone();
         self.background.spawn(async move {
             let _permit = permit;
             let _in_flight = in_flight;
-            let run = router.handle(&bytes, &ctx);
-            match timeout {
-                Some(limit) => {
-                    if tokio::time::timeout(limit, run).await.is_err() {
-                        tracing::warn!(timeout = ?limit, "notification cancelled: it ran past the request timeout");
+            let run = async {
+                let run = router.handle(&bytes, &ctx);
+                match timeout {
+                    Some(limit) => {
+                        if tokio::time::timeout(limit, run).await.is_err() {
+                            tracing::warn!(timeout = ?limit, "notification cancelled: it ran past the request timeout");
+                        }
+                    }
+                    None => {
+                        run.await;
                     }
                 }
-                None => {
-                    run.await;
+            };
+            tokio::select! {
+                () = run => {}
+                () = cancelled.cancelled() => {
+                    tracing::warn!("notification cancelled: the shutdown grace period is over");
                 }
             }
         });

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use proc_macro2::TokenStream;
 use quote::ToTokens;
 
 use crate::ctxt::Ctxt;
@@ -25,6 +26,8 @@ pub(crate) fn check(cx: &Ctxt, service: &Service<'_>) {
         check_blocking(cx, method);
         check_flatten(cx, method);
         check_names(cx, method);
+        check_generated_names(cx, method);
+        check_types_are_concrete(cx, method);
     }
     check_unique_names(cx, service);
 }
@@ -116,6 +119,15 @@ fn check_args(cx: &Ctxt, method: &Method<'_>) {
                 by_ref,
                 mutable,
             } => {
+                if let syn::FnArg::Typed(typed) = original {
+                    if let Some(attr) = typed
+                        .attrs
+                        .iter()
+                        .find(|attr| crate::parse::attr::is_rpc(attr))
+                    {
+                        cx.error_spanned_by(attr, "the context parameter takes no rpc attributes");
+                    }
+                }
                 contexts += 1;
                 if contexts > 1 {
                     cx.error_spanned_by(original, "a method takes the context once");
@@ -159,6 +171,15 @@ fn check_blocking(cx: &Ctxt, method: &Method<'_>) {
     let Some(blocking) = &method.attrs.blocking else {
         return;
     };
+    for param in method.params() {
+        let text = param.ty.to_token_stream().to_string();
+        if text.contains('&') || text.contains('\'') {
+            cx.error_spanned_by(
+                param.ty,
+                "a blocking method runs on another thread, so its parameters are owned: `String`, not `&str`",
+            );
+        }
+    }
     if method.is_async() {
         cx.error_spanned_by(
             blocking,
@@ -195,6 +216,66 @@ fn check_flatten(cx: &Ctxt, method: &Method<'_>) {
             "a `flatten` parameter cannot have a default; make its type an `Option`",
         );
     }
+}
+
+/// Names the generated client, batch and router glue take for themselves.
+const GENERATED_NAMES: &[&str] = &[
+    "new",
+    "from_client",
+    "client",
+    "batch",
+    "inner",
+    "send",
+    "into_router",
+    "router_from_arc",
+];
+
+/// A Rust method may not take a name the generated code uses; the RPC name
+/// is free, so the fix is a rename with `#[rpc(name = "...")]`.
+fn check_generated_names(cx: &Ctxt, method: &Method<'_>) {
+    let ident = &method.sig.ident;
+    if GENERATED_NAMES.iter().any(|name| ident == name) {
+        cx.error_spanned_by(
+            ident,
+            format!(
+                "`{ident}` is taken by the generated client or router; rename the Rust method and keep the RPC name with `#[rpc(name = \"{}\")]`",
+                method.name.rsplit('.').next().unwrap_or(&method.name)
+            ),
+        );
+    }
+}
+
+/// The client and the listing are written outside the impl or trait, where
+/// `Self` means something else and `impl Trait` has no meaning: parameter
+/// and return types must be concrete.
+fn check_types_are_concrete(cx: &Ctxt, method: &Method<'_>) {
+    for param in method.params() {
+        if mentions_self(param.ty.to_token_stream()) {
+            cx.error_spanned_by(
+                param.ty,
+                "RPC parameter types cannot mention `Self`; write the concrete type",
+            );
+        }
+    }
+    if let syn::ReturnType::Type(_, ty) = &method.sig.output {
+        if matches!(**ty, syn::Type::ImplTrait(_)) {
+            cx.error_spanned_by(ty, "RPC methods return a concrete type (write `async fn` for futures), not `impl Trait`");
+        } else if mentions_self(ty.to_token_stream()) {
+            cx.error_spanned_by(
+                ty,
+                "RPC return types cannot mention `Self`; write the concrete type",
+            );
+        }
+    }
+}
+
+/// Whether the tokens name `Self` anywhere, nested groups included.
+fn mentions_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) => ident == "Self",
+        proc_macro2::TokenTree::Group(group) => mentions_self(group.stream()),
+        _ => false,
+    })
 }
 
 /// Names are non-empty and stay out of the reserved `rpc.` prefix.

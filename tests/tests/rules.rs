@@ -218,7 +218,10 @@ fn invalid_params_name_the_parameter() {
     assert_eq!(code(&answer), -32602);
     assert_eq!(answer["error"]["data"]["param"], "b");
     assert_eq!(answer["error"]["data"]["position"], 1);
-    assert_eq!(answer["error"]["data"]["expected"], "i64");
+    assert!(answer["error"]["data"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("expected i64"));
 }
 
 #[test]
@@ -516,4 +519,34 @@ fn an_observer_sees_every_call_with_its_outcome() {
             ("greet".to_owned(), None)
         ]
     );
+}
+
+#[test]
+fn a_bad_method_string_spoils_only_its_own_batch_entry() {
+    let input = r#"[{"jsonrpc":"2.0","method":"\ud800","id":1},{"jsonrpc":"2.0","method":"add","params":[1,2],"id":2}]"#;
+    let answer = call(&router(), input).unwrap();
+    assert_eq!(code(&answer[0]), -32600);
+    assert_eq!(answer[0]["id"], 1);
+    assert_eq!(answer[1]["result"], 3);
+}
+
+#[test]
+fn invalid_utf8_anywhere_is_a_parse_error() {
+    let input =
+        b"{\"jsonrpc\":\"2.0\",\"x\":\"\xff\",\"method\":\"add\",\"params\":[1,2],\"id\":1}";
+    let answer = block_on(router().handle(input, &Context::new())).unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(code(&answer), -32700);
+}
+
+#[test]
+fn echoed_names_are_clipped() {
+    let long = "x".repeat(100_000);
+    let input = format!(r#"{{"jsonrpc":"2.0","method":"{long}","id":1}}"#);
+    let answer = block_on(router().handle(input.as_bytes(), &Context::new())).unwrap();
+    assert!(answer.len() < 1_000, "answer of {} bytes", answer.len());
+    let input =
+        format!(r#"{{"jsonrpc":"2.0","method":"add","params":{{"a":1,"b":2,"{long}":3}},"id":1}}"#);
+    let answer = block_on(router().handle(input.as_bytes(), &Context::new())).unwrap();
+    assert!(answer.len() < 1_000, "answer of {} bytes", answer.len());
 }

@@ -65,7 +65,12 @@ pub trait Transport: Send + Sync {
 pub struct Client<T> {
     transport: T,
     next_id: Arc<AtomicU64>,
+    /// Tells this client's batch entries from another's (whose ids also start at 1).
+    nonce: u64,
 }
+
+/// Source of [`Client`] nonces.
+static NEXT_NONCE: AtomicU64 = AtomicU64::new(1);
 
 impl<T: Clone> Clone for Client<T> {
     /// A client on a clone of the transport that shares the id sequence.
@@ -73,6 +78,7 @@ impl<T: Clone> Clone for Client<T> {
         Self {
             transport: self.transport.clone(),
             next_id: Arc::clone(&self.next_id),
+            nonce: self.nonce,
         }
     }
 }
@@ -91,6 +97,7 @@ impl<T: Transport> Client<T> {
         Self {
             transport,
             next_id: Arc::new(AtomicU64::new(1)),
+            nonce: NEXT_NONCE.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -318,6 +325,7 @@ impl<T: Transport> Batch<'_, T> {
         Ok(BatchEntry {
             index: self.ids.len() - 1,
             id,
+            nonce: self.client.nonce,
             marker: PhantomData,
         })
     }
@@ -356,6 +364,7 @@ impl<T: Transport> Batch<'_, T> {
                 .await
                 .map_err(ClientError::transport)?;
             return Ok(BatchResponse {
+                nonce: self.client.nonce,
                 ids: Vec::new(),
                 results: Vec::new(),
             });
@@ -364,7 +373,7 @@ impl<T: Transport> Batch<'_, T> {
             .send(self.message)
             .await
             .map_err(ClientError::transport)?;
-        BatchResponse::decode(&body, self.ids)
+        BatchResponse::decode(&body, self.ids, self.client.nonce)
     }
 }
 
@@ -373,18 +382,20 @@ impl<T: Transport> Batch<'_, T> {
 pub struct BatchEntry<R> {
     index: usize,
     id: u64,
+    nonce: u64,
     marker: PhantomData<fn() -> R>,
 }
 
 /// The answers to a batch, read through the [`BatchEntry`] handles.
 #[derive(Debug)]
 pub struct BatchResponse {
+    nonce: u64,
     ids: Vec<u64>,
     results: Vec<Result<Box<RawValue>, ClientError>>,
 }
 
 impl BatchResponse {
-    fn decode(body: &[u8], ids: Vec<u64>) -> Result<Self, ClientError> {
+    fn decode(body: &[u8], ids: Vec<u64>, nonce: u64) -> Result<Self, ClientError> {
         let first = body.iter().find(|b| !b.is_ascii_whitespace());
         let responses: Vec<Response<'_>> = if first == Some(&b'{') {
             // One error for the whole batch (unparseable, too large): every entry gets it.
@@ -396,7 +407,11 @@ impl BatchResponse {
                         .iter()
                         .map(|_| Err(ClientError::call(error.clone())))
                         .collect();
-                    return Ok(Self { ids, results });
+                    return Ok(Self {
+                        nonce,
+                        ids,
+                        results,
+                    });
                 }
                 Ok(_) => {
                     return Err(ClientError::invalid_response(
@@ -417,6 +432,12 @@ impl BatchResponse {
                 .and_then(|id| ids.iter().position(|&mine| mine == id));
             match (slot, response.payload) {
                 (Some(index), payload) => {
+                    if results[index].is_some() {
+                        return Err(ClientError::invalid_response(format!(
+                            "the batch answer holds id {} twice",
+                            response.id
+                        )));
+                    }
                     results[index] =
                         Some(payload.map(ToOwned::to_owned).map_err(ClientError::call));
                 }
@@ -444,12 +465,16 @@ impl BatchResponse {
                 })
             })
             .collect();
-        Ok(Self { ids, results })
+        Ok(Self {
+            nonce,
+            ids,
+            results,
+        })
     }
 
     /// The result of one request of the batch.
     pub fn get<R: DeserializeOwned>(&self, entry: &BatchEntry<R>) -> Result<R, ClientError> {
-        if self.ids.get(entry.index) != Some(&entry.id) {
+        if entry.nonce != self.nonce || self.ids.get(entry.index) != Some(&entry.id) {
             return Err(ClientError::invalid_response(
                 "this entry belongs to another batch",
             ));
@@ -535,26 +560,22 @@ mod tests {
         let response = BatchResponse::decode(
             br#"[{"jsonrpc":"2.0","result":"b","id":2},{"jsonrpc":"2.0","result":"a","id":1}]"#,
             vec![1, 2],
+            7,
         )
         .unwrap();
-        let first = BatchEntry::<String> {
-            index: 0,
-            id: 1,
-            marker: PhantomData,
-        };
-        let second = BatchEntry::<String> {
-            index: 1,
-            id: 2,
-            marker: PhantomData,
-        };
-        assert_eq!(response.get(&first).unwrap(), "a");
-        assert_eq!(response.get(&second).unwrap(), "b");
-        let foreign = BatchEntry::<String> {
-            index: 0,
-            id: 9,
-            marker: PhantomData,
-        };
-        assert!(response.get(&foreign).unwrap_err().is_invalid_response());
+        assert_eq!(response.get(&entry::<String>(0, 1, 7)).unwrap(), "a");
+        assert_eq!(response.get(&entry::<String>(1, 2, 7)).unwrap(), "b");
+        assert!(response
+            .get(&entry::<String>(0, 9, 7))
+            .unwrap_err()
+            .is_invalid_response());
+        assert!(
+            response
+                .get(&entry::<String>(0, 1, 8))
+                .unwrap_err()
+                .is_invalid_response(),
+            "an entry of another client's batch"
+        );
     }
 
     #[test]
@@ -562,31 +583,37 @@ mod tests {
         let response = BatchResponse::decode(
             br#"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null}"#,
             vec![1, 2],
+            7,
         )
         .unwrap();
-        let entry = BatchEntry::<u8> {
-            index: 1,
-            id: 2,
-            marker: PhantomData,
-        };
-        assert_eq!(
-            response.get(&entry).unwrap_err().code().unwrap().code(),
-            -32600
-        );
+        let err = response.get(&entry::<u8>(1, 2, 7)).unwrap_err();
+        assert_eq!(err.code().unwrap().code(), -32600);
     }
 
     #[test]
-    fn missing_and_foreign_batch_answers() {
+    fn missing_duplicate_and_foreign_batch_answers() {
         let response =
-            BatchResponse::decode(br#"[{"jsonrpc":"2.0","result":1,"id":1}]"#, vec![1, 2]).unwrap();
-        let entry = BatchEntry::<u8> {
-            index: 1,
-            id: 2,
-            marker: PhantomData,
-        };
-        assert!(response.get(&entry).unwrap_err().is_invalid_response());
+            BatchResponse::decode(br#"[{"jsonrpc":"2.0","result":1,"id":1}]"#, vec![1, 2], 7)
+                .unwrap();
+        assert!(response
+            .get(&entry::<u8>(1, 2, 7))
+            .unwrap_err()
+            .is_invalid_response());
         assert!(
-            BatchResponse::decode(br#"[{"jsonrpc":"2.0","result":1,"id":3}]"#, vec![1]).is_err()
+            BatchResponse::decode(br#"[{"jsonrpc":"2.0","result":1,"id":3}]"#, vec![1], 7).is_err()
         );
+        let twice = br#"[{"jsonrpc":"2.0","result":1,"id":1},{"jsonrpc":"2.0","result":2,"id":1}]"#;
+        assert!(BatchResponse::decode(twice, vec![1], 7)
+            .unwrap_err()
+            .is_invalid_response());
+    }
+
+    fn entry<R>(index: usize, id: u64, nonce: u64) -> BatchEntry<R> {
+        BatchEntry {
+            index,
+            id,
+            nonce,
+            marker: PhantomData,
+        }
     }
 }

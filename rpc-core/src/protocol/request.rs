@@ -118,8 +118,13 @@ pub(crate) fn parse_message(
     if has_more_openings_than(input, max_depth) && exceeds_depth(input, max_depth) {
         return Err(MessageError::TooDeep { limit: max_depth });
     }
+    // One validation of the whole text: a bad byte anywhere is a parse error,
+    // and the parser need not check strings again.
+    let text = std::str::from_utf8(input).map_err(|err| {
+        MessageError::Parse(format!("invalid UTF-8 at byte {}", err.valid_up_to()))
+    })?;
     let first = input.iter().find(|b| !b.is_ascii_whitespace());
-    let mut de = serde_json::Deserializer::from_slice(input);
+    let mut de = serde_json::Deserializer::from_str(text);
     let message = match first {
         Some(b'[') => {
             let mut too_large = false;
@@ -293,62 +298,24 @@ impl<'de> Deserialize<'de> for Member {
     }
 }
 
-/// A string, or a note that the value was of another type (consumed whole).
-pub(crate) enum MaybeStr<'a> {
-    Str(Cow<'a, str>),
-    Other,
-}
-
-impl<'de> Deserialize<'de> for MaybeStr<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(MaybeStrVisitor)
-    }
-}
-
-struct MaybeStrVisitor;
-
-macro_rules! other_scalar {
-    ($($name:ident: $ty:ty),*) => {
-        $(fn $name<E>(self, _: $ty) -> Result<Self::Value, E> {
-            Ok(MaybeStr::Other)
-        })*
+/// The string a raw member holds: borrowed when it has no escapes (the usual
+/// case, and no second parse), decoded otherwise. Reading members raw keeps a
+/// bad value (a number, a lone surrogate escape) an error of its own entry
+/// instead of the whole message.
+fn string_value(raw: &RawValue) -> Result<Cow<'_, str>, &'static str> {
+    let text = raw.get();
+    let Some(inner) = text
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    else {
+        return Err("`method` must be a string");
     };
-}
-
-impl<'de> Visitor<'de> for MaybeStrVisitor {
-    type Value = MaybeStr<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
+    if !inner.contains('\\') {
+        return Ok(Cow::Borrowed(inner));
     }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(MaybeStr::Str(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(MaybeStr::Str(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(MaybeStr::Str(Cow::Owned(v)))
-    }
-
-    other_scalar!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(MaybeStr::Other)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(MaybeStr::Other)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(MaybeStr::Other)
-    }
+    serde_json::from_str::<String>(text)
+        .map(Cow::Owned)
+        .map_err(|_| "`method` must be a valid string (it holds a bad escape)")
 }
 
 impl<'de> Visitor<'de> for EntryVisitor {
@@ -388,8 +355,8 @@ impl<'de> Visitor<'de> for EntryVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut version: Option<bool> = None;
-        let mut method: Option<MaybeStr<'de>> = None;
+        let mut version: Option<&'de RawValue> = None;
+        let mut method: Option<&'de RawValue> = None;
         let mut params: Option<&'de RawValue> = None;
         let mut id: Option<&'de RawValue> = None;
         let mut duplicate = false;
@@ -398,8 +365,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
             match member {
                 Member::JsonRpc => {
                     duplicate |= version.is_some();
-                    let value = map.next_value::<MaybeStr<'de>>()?;
-                    version = Some(matches!(value, MaybeStr::Str(v) if v == "2.0"));
+                    version = Some(map.next_value()?);
                 }
                 Member::Method => {
                     duplicate |= method.is_some();
@@ -440,14 +406,14 @@ impl<'de> Visitor<'de> for EntryVisitor {
         if duplicate {
             return invalid("a member appears more than once");
         }
-        match version {
-            Some(true) => {}
-            Some(false) => return invalid("`jsonrpc` must be exactly \"2.0\""),
+        match version.map(|raw| string_value(raw)) {
+            Some(Ok(version)) if version == "2.0" => {}
+            Some(_) => return invalid("`jsonrpc` must be exactly \"2.0\""),
             None => return invalid("missing `jsonrpc` member"),
         }
-        let method = match method {
-            Some(MaybeStr::Str(name)) => name,
-            Some(MaybeStr::Other) => return invalid("`method` must be a string"),
+        let method = match method.map(|raw| string_value(raw)) {
+            Some(Ok(name)) => name,
+            Some(Err(reason)) => return invalid(reason),
             None => return invalid("missing `method` member"),
         };
         if let Some(raw) = params {

@@ -29,7 +29,7 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let vis = &service.vis;
     let client = &service.client;
-    let batch = format_ident!("{}Batch", service.ident);
+    let batch = batch_ident(service);
     let service_name = service.ident.to_string();
     let client_doc = format!(
         "A typed client for [`{service_name}`]: one method per RPC method, over any `Transport`."
@@ -130,6 +130,16 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
     }
 }
 
+/// `CalculatorClient` → `CalculatorBatch`; a `client = "..."` name not ending
+/// in `Client` gets `Batch` appended.
+pub(crate) fn batch_ident(service: &Service<'_>) -> syn::Ident {
+    let client = service.client.to_string();
+    match client.strip_suffix("Client") {
+        Some(stem) if !stem.is_empty() => format_ident!("{}Batch", stem),
+        _ => format_ident!("{}Batch", client),
+    }
+}
+
 /// The params value sent for a call: a tuple (positional) or named pairs.
 fn params_expr(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
@@ -197,20 +207,66 @@ fn client_checks(method: &Method<'_>, paths: &Paths) -> Vec<TokenStream> {
     checks
 }
 
-/// The type a client receives for a result type: borrowed types become owned
-/// (`&str` → `String`, `&[T]` → `Vec<T>`, `&T` → `T`), since an answer
-/// outlives the buffer it was read from.
+/// The type a client receives for a result type: borrowed types become
+/// owned, at any depth (`&str` → `String`, `&[T]` → `Vec<T>`, `&T` → `T`,
+/// `Option<&str>` → `Option<String>`), since an answer outlives the buffer it
+/// was read from.
 fn owned(ty: &TokenStream, krate: &syn::Path) -> TokenStream {
     match syn::parse2::<syn::Type>(ty.clone()) {
-        Ok(syn::Type::Reference(reference)) => match &*reference.elem {
-            syn::Type::Path(path) if path.path.is_ident("str") => quote!(#krate::__private::String),
-            syn::Type::Slice(slice) => {
-                let elem = owned(&slice.elem.to_token_stream(), krate);
-                quote!(#krate::__private::Vec<#elem>)
+        Ok(mut ty) => {
+            make_owned(&mut ty, krate);
+            ty.to_token_stream()
+        }
+        Err(_) => ty.clone(),
+    }
+}
+
+fn make_owned(ty: &mut syn::Type, krate: &syn::Path) {
+    match ty {
+        syn::Type::Reference(reference) => {
+            let replacement: syn::Type = match &mut *reference.elem {
+                syn::Type::Path(path) if path.path.is_ident("str") => {
+                    syn::parse_quote!(#krate::__private::String)
+                }
+                syn::Type::Slice(slice) => {
+                    make_owned(&mut slice.elem, krate);
+                    let elem = &slice.elem;
+                    syn::parse_quote!(#krate::__private::Vec<#elem>)
+                }
+                elem => {
+                    make_owned(elem, krate);
+                    elem.clone()
+                }
+            };
+            *ty = replacement;
+        }
+        syn::Type::Path(path) => {
+            for segment in &mut path.path.segments {
+                if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
+                    for arg in &mut args.args {
+                        if let syn::GenericArgument::Type(inner) = arg {
+                            make_owned(inner, krate);
+                        }
+                    }
+                    // Lifetimes of types now owned would dangle; `'static` ones stay meaningful.
+                    args.args = std::mem::take(&mut args.args)
+                        .into_iter()
+                        .filter(|arg| !matches!(arg, syn::GenericArgument::Lifetime(l) if l.ident != "static"))
+                        .collect();
+                    if args.args.is_empty() {
+                        segment.arguments = syn::PathArguments::None;
+                    }
+                }
             }
-            elem => owned(&elem.to_token_stream(), krate),
-        },
-        _ => ty.clone(),
+        }
+        syn::Type::Tuple(tuple) => tuple
+            .elems
+            .iter_mut()
+            .for_each(|elem| make_owned(elem, krate)),
+        syn::Type::Array(array) => make_owned(&mut array.elem, krate),
+        syn::Type::Paren(paren) => make_owned(&mut paren.elem, krate),
+        syn::Type::Group(group) => make_owned(&mut group.elem, krate),
+        _ => {}
     }
 }
 

@@ -89,7 +89,12 @@ fn generate(service: &Service<'_>) -> TokenStream {
         }
         Input::Trait(item) => {
             let mut item = strip_trait(item);
-            make_futures_send(&mut item, &paths);
+            let served: Vec<&Ident> = service
+                .methods
+                .iter()
+                .map(|method| &method.sig.ident)
+                .collect();
+            make_futures_send(&mut item, &served, &paths);
             let glue = server::generate_for_trait(service, &paths);
             item.items.extend(glue.into_iter().map(TraitItem::Verbatim));
             quote! {
@@ -143,9 +148,13 @@ fn strip_args<'a>(args: impl Iterator<Item = &'a mut FnArg>) {
 //
 // The router needs `Send` futures, and an `async fn` in a trait promises none.
 // Implementations may still write `async fn`; the compiler checks they are `Send`.
-fn make_futures_send(item: &mut ItemTrait, paths: &Paths) {
+fn make_futures_send(item: &mut ItemTrait, served: &[&Ident], paths: &Paths) {
     for member in &mut item.items {
         let TraitItem::Fn(f) = member else { continue };
+        // Skipped methods and associated functions keep their own (possibly `!Send`) futures.
+        if !served.contains(&&f.sig.ident) {
+            continue;
+        }
         let Some(asyncness) = f.sig.asyncness.take() else {
             continue;
         };

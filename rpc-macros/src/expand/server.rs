@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::ItemImpl;
 
 use super::{local, respan, Paths};
-use crate::parse::model::{Arg, Method, Ret, Service};
+use crate::parse::model::{is_str_ref, Arg, Method, Ret, Service};
 
 // Input:
 //     #[rpc] impl Calculator { fn add(&self, a: i64, b: i64) -> i64 { a + b } }
@@ -140,6 +140,21 @@ pub(crate) fn nameable(ty: &impl quote::ToTokens) -> bool {
 fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let router = local("router");
+    // A `Result` under an alias the name check cannot see would be sent as
+    // `{"Ok": ..}`; autoref specialisation turns that into a type error here.
+    let plain_checks = service
+        .methods
+        .iter()
+        .filter_map(|method| match &method.ret {
+            Ret::Plain(ty) => Some(quote_spanned! {ty.span()=>
+                let _: #krate::__private::NotAResult = {
+                    #[allow(unused_imports)]
+                    use #krate::__private::{PlainKind as _, ResultKind as _};
+                    (&&#krate::__private::Kind::<#ty>(#krate::__private::PhantomData)).kind()
+                };
+            }),
+            _ => None,
+        });
     let method_var = local("method");
     let inserts = service.methods.iter().enumerate().map(|(index, method)| {
         let expr = method_expr(service, method, index, paths);
@@ -154,6 +169,7 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
         }
     });
     quote! {
+        #( #plain_checks )*
         let mut #router = #krate::Router::new();
         #( #inserts )*
         #router
@@ -185,13 +201,24 @@ fn method_expr(
         .params()
         .map(|param| {
             let ty = param.ty;
-            if param.default.is_some() {
+            if is_str_ref(ty) {
+                quote_spanned!(ty.span()=> #krate::__private::StrArg<'_>)
+            } else if param.default.is_some() {
                 quote_spanned!(ty.span()=> #krate::__private::Option<#ty>)
             } else {
                 quote!(#ty)
             }
         })
         .collect();
+    // `&str` arguments arrive as `StrArg` (borrowed, or owned when escaped) and are lent out here.
+    let lend_strs = method
+        .params()
+        .filter(|param| is_str_ref(param.ty))
+        .map(|param| {
+            let ident = &param.ident;
+            quote!(let #ident: &str = &#ident.0;)
+        });
+    let lend_strs = quote!(#(#lend_strs)*);
     let decode = if method.flattened().is_some() {
         quote! {
             let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
@@ -203,7 +230,7 @@ fn method_expr(
                 #krate::Params::decode_with(#params, #client::<()>::METHODS[#index].params, #allow_unknown);
         }
     };
-    let bind = quote! { let (#(#bindings,)*) = #args?; };
+    let bind = quote! { let (#(#bindings,)*) = #args?; #lend_strs };
     let defaults = method.params().filter_map(|param| {
         let ident = &param.ident;
         let ty = param.ty;

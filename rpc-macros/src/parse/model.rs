@@ -332,6 +332,16 @@ fn context_type(ty: &Type) -> Option<(bool, bool)> {
     }
 }
 
+/// Whether the type is exactly `&str` (any lifetime), decoded through `StrArg`.
+pub(crate) fn is_str_ref(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => {
+            matches!(&*reference.elem, Type::Path(path) if path.qself.is_none() && path.path.is_ident("str"))
+        }
+        _ => false,
+    }
+}
+
 fn is_option(ty: &Type) -> bool {
     match ty {
         Type::Path(path) => path.path.segments.last().is_some_and(|last| {
