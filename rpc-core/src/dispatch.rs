@@ -70,7 +70,7 @@ impl<'a> Call<'_, 'a> {
         let notification =
             |entry: &Entry<'_>| matches!(entry, Entry::Valid(request) if request.is_notification());
         match &self.message {
-            Ok(Message::Single(entry)) => notification(&entry),
+            Ok(Message::Single(entry)) => notification(entry),
             Ok(Message::Batch(entries)) => entries.iter().all(notification),
             Err(_) => false,
         }

@@ -45,7 +45,8 @@ type Pool<C> = Client<C, Full<Bytes>>;
 /// A non-200 answer whose body is JSON (a JSON-RPC error object, as this
 /// crate's server sends with `413` or `415`) is handed to the client, so the
 /// caller sees the server's error; any other non-200 answer is an
-/// [`Error`] with [`status`](Error::status).
+/// [`Error`] with [`status`](Error::status). A notification has no answer to
+/// hand on, so any answer outside `2xx` to one is such an [`Error`].
 #[derive(Clone)]
 pub struct HttpClient {
     inner: Arc<Inner>,
@@ -172,7 +173,9 @@ impl HttpClientBuilder {
     /// A client that speaks HTTP over the Unix socket at `socket`, to `path` (`"/"`, `"/api"`).
     #[cfg(unix)]
     pub fn build_unix(self, socket: impl Into<PathBuf>, path: &str) -> Result<HttpClient, Error> {
-        let uri: Uri = format!("http://localhost{path}")
+        // `"api"` must not become the host `localhostapi`.
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        let uri: Uri = format!("http://localhost{slash}{path}")
             .parse()
             .map_err(Error::invalid_uri)?;
         let pool = Connector::Unix(self.pool(unix::UnixConnector(Arc::new(socket.into()))));
@@ -204,12 +207,13 @@ impl HttpClientBuilder {
             }
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ClientConfig::builder_with_provider(provider)
+        let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(Error::tls)?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // No `alpn_protocols` here: hyper-rustls refuses (panics on) a preset
+        // list and offers `h2` and `http/1.1` itself (`enable_all_versions`).
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         Ok(hyper_rustls::HttpsConnectorBuilder::new()
@@ -265,12 +269,7 @@ impl HttpClient {
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("application/json"));
-        let limit = self.inner.max_response_size;
-        let body = match Limited::new(response.into_body(), limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(err) if err.is::<LengthLimitError>() => return Err(Error::too_large(limit)),
-            Err(err) => return Err(Error::body(err)),
-        };
+        let body = self.collect(response.into_body()).await?;
         if status == StatusCode::OK || (is_json && !body.is_empty()) {
             Ok(body.into())
         } else {
@@ -278,6 +277,15 @@ impl HttpClient {
                 status,
                 String::from_utf8_lossy(&body).into_owned(),
             ))
+        }
+    }
+
+    async fn collect(&self, body: Incoming) -> Result<Bytes, Error> {
+        let limit = self.inner.max_response_size;
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(err) if err.is::<LengthLimitError>() => Err(Error::too_large(limit)),
+            Err(err) => Err(Error::body(err)),
         }
     }
 
@@ -308,7 +316,19 @@ impl Transport for HttpClient {
     async fn notify(&self, message: Vec<u8>) -> Result<(), Error> {
         self.with_timeout(async {
             let response = self.post(message).await?;
-            self.read(response).await.map(drop)
+            let status = response.status();
+            let body = self.collect(response.into_body()).await?;
+            // No answer is handed on for a notification: any `2xx` (servers
+            // often send `204` or `202`) is a success, and a refusal (`413`,
+            // `404`, ... even with a JSON body) must not pass for one.
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(Error::http_status(
+                    status,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ))
+            }
         })
         .await
     }

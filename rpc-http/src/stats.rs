@@ -27,9 +27,16 @@ use std::collections::HashMap;
 /// Recording takes no lock: counters are atomics in a table built when a
 /// router is mounted. Latency percentiles come from a log-scale histogram
 /// (four buckets per power of two), so they are exact to within 19%.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Stats {
     inner: Arc<Inner>,
+}
+
+impl Default for Stats {
+    /// The same as [`Stats::new`]: the uptime clock starts now.
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 #[derive(Default)]

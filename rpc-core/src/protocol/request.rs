@@ -406,12 +406,12 @@ impl<'de> Visitor<'de> for EntryVisitor {
         if duplicate {
             return invalid("a member appears more than once");
         }
-        match version.map(|raw| string_value(raw)) {
+        match version.map(string_value) {
             Some(Ok(version)) if version == "2.0" => {}
             Some(_) => return invalid("`jsonrpc` must be exactly \"2.0\""),
             None => return invalid("missing `jsonrpc` member"),
         }
-        let method = match method.map(|raw| string_value(raw)) {
+        let method = match method.map(string_value) {
             Some(Ok(name)) => name,
             Some(Err(reason)) => return invalid(reason),
             None => return invalid("missing `method` member"),

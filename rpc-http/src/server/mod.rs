@@ -6,6 +6,7 @@ mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -145,7 +146,7 @@ impl Compression {
         self
     }
 
-    fn layer(self) -> CompressionLayer<impl Predicate + Clone> {
+    fn layer(self) -> CompressionLayer<impl Predicate> {
         let mut layer = CompressionLayer::new().no_deflate();
         if !self.gzip {
             layer = layer.no_gzip();
@@ -156,7 +157,8 @@ impl Compression {
         if !self.zstd {
             layer = layer.no_zstd();
         }
-        layer.compress_when(SizeAbove::new(u64::from(self.min_size.saturating_sub(1))))
+        // `SizeAbove(n)` compresses bodies of `n` bytes or more.
+        layer.compress_when(SizeAbove::new(u64::from(self.min_size)))
     }
 }
 
@@ -444,6 +446,7 @@ impl AcceptLoop {
                 "shutdown grace period over; closing the connections still open"
             );
             connections.abort_all();
+            self.rpc.cancel_background();
         }
     }
 }
@@ -486,7 +489,10 @@ impl Connection {
             .layer(options.compression.layer())
             .layer(RequestDecompressionLayer::new())
             .service(self.rpc.clone());
+        let seen_request = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&seen_request);
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            seen.store(true, Ordering::Relaxed);
             if let Some(peer) = peer {
                 request.extensions_mut().insert(PeerAddr(peer));
             }
@@ -502,16 +508,33 @@ impl Connection {
         builder.http2().timer(TokioTimer::new());
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
         tokio::pin!(connection);
-        tokio::select! {
-            result = connection.as_mut() => {
-                if let Err(err) = result {
-                    tracing::debug!(error = %err, connection = id, "connection ended with an error");
+        // hyper's header read timeout starts once it knows the protocol; this
+        // one also covers a client that sends nothing, or too little to tell
+        // HTTP/1 from HTTP/2, before its first request.
+        let first_request = tokio::time::sleep(options.header_read_timeout);
+        tokio::pin!(first_request);
+        let mut awaiting_first_request = true;
+        loop {
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(err) = result {
+                        tracing::debug!(error = %err, connection = id, "connection ended with an error");
+                    }
+                    return;
                 }
-            }
-            _ = stop_requested(&mut self.shutdown) => {
-                connection.as_mut().graceful_shutdown();
-                if let Err(err) = connection.await {
-                    tracing::debug!(error = %err, connection = id, "connection ended with an error during shutdown");
+                () = first_request.as_mut(), if awaiting_first_request => {
+                    if !seen_request.load(Ordering::Relaxed) {
+                        tracing::debug!(connection = id, "no request within the header read timeout; closing");
+                        return;
+                    }
+                    awaiting_first_request = false;
+                }
+                _ = stop_requested(&mut self.shutdown) => {
+                    connection.as_mut().graceful_shutdown();
+                    if let Err(err) = connection.await {
+                        tracing::debug!(error = %err, connection = id, "connection ended with an error during shutdown");
+                    }
+                    return;
                 }
             }
         }
