@@ -45,8 +45,9 @@ impl Limits {
         self.max_depth
     }
 
-    /// How many entries of one batch may run at the same time. Entries whose
-    /// method is synchronous run in place and do not count.
+    /// How many entries of one batch may run at the same time. Synchronous
+    /// entries before the first asynchronous one run in place and do not
+    /// count; from the first asynchronous entry on, every entry takes a slot.
     pub fn batch_concurrency(&self) -> usize {
         self.batch_concurrency
     }
