@@ -360,12 +360,21 @@ log "end: $END_UPTIME"
     unsaturated=$(awk -F'\t' -v lim="$SATURATED" 'NR > 1 && $7 + 0 < lim + 0 {
         printf "- round %d, %s, %s: server CPU %.0f%% (wrk %.0f%%, other processes on the server core %.0f%%)\n", $1 + 1, $2, $3, $7, $8, $9 }' "$RAW")
     if [[ -n "$unsaturated" ]]; then
-        echo "Runs whose server core was not saturated (server CPU < $SATURATED%); their ratios understate the difference:"
+        echo "Runs whose server core was not saturated (server CPU < $SATURATED%): their req/s ratios mean little (the CPU/req ratio still holds):"
         echo
         echo "$unsaturated"
     else
         echo "Every run saturated the server core (server CPU >= $SATURATED%)."
     fi
+    wrk_bound=$(awk -F'\t' 'NR > 1 && $8 + 0 >= 95 {
+        printf "- round %d, %s, %s: wrk %.0f%%, server %.0f%%\n", $1 + 1, $2, $3, $8, $7 }' "$RAW")
+    if [[ -n "$wrk_bound" ]]; then
+        echo
+        echo "Runs where wrk used 95% or more of its core, so the load tool may have held the server back (that server's req/s is a lower bound):"
+        echo
+        echo "$wrk_bound"
+    fi
+    echo
     errors=$(awk -F'\t' 'NR > 1 && ($11 != 0 || $12 != 0) { printf "- round %d, %s, %s: %s non-2xx, %s socket errors\n", $1 + 1, $2, $3, $11, $12 }' "$RAW")
     if [[ -n "$errors" ]]; then
         echo
@@ -375,6 +384,10 @@ log "end: $END_UPTIME"
     else
         echo "No run had a non-2xx answer or a socket error."
     fi
+    echo
+    echo "Notes: jsonrpsee answers a notification with the body \`null\` and does not run the method; hand does no CORS,"
+    echo "compression, header-read timeout or request timeout; \`ours\` has CORS and compression on (wrk sends no Origin or"
+    echo "Accept-Encoding, so nothing is compressed); \`ours_bare\` is built with \`.without_cors().compression(Compression::off())\`."
 } >"$REPORT"
 cat "$REPORT"
 log "raw results: $RAW; wrk outputs and server logs in $OUT/"

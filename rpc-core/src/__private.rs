@@ -73,31 +73,8 @@ pub trait PlainKind {
 impl<T> PlainKind for Kind<T> {}
 
 /// A `&str` argument as decoded: borrowed from the request when the JSON
-/// string has no escapes, owned when it has (serde's `&str` refuses those).
-#[derive(Debug)]
-pub struct StrArg<'a>(pub std::borrow::Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for StrArg<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = StrArg<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<StrArg<'de>, E> {
-                Ok(StrArg(std::borrow::Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<StrArg<'de>, E> {
-                Ok(StrArg(std::borrow::Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<StrArg<'de>, E> {
-                Ok(StrArg(std::borrow::Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
-    }
-}
+/// string has no escapes, owned when it has.
+pub use crate::params::StrArg;
 
 /// Named params for the client: a tuple of `(name, value)` pairs written as an object.
 #[derive(Debug)]

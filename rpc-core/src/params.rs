@@ -435,27 +435,33 @@ impl<'de, T: ParamList<'de>> Visitor<'de> for ParamsVisitor<'_, '_, T> {
     }
 }
 
-/// A member name of a named `params` object; borrowed unless it holds escapes.
+/// A string borrowed from the request unless it holds escapes (then decoded
+/// into an owned copy): the member names of named params, and the `&str`
+/// arguments of generated code. (serde's `&str` refuses escaped strings and
+/// its `Cow<str>` always copies.)
 #[doc(hidden)]
 #[derive(Debug)]
-pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
+pub struct StrArg<'de>(pub Cow<'de, str>);
 
-impl<'de> Deserialize<'de> for Key<'de> {
+impl<'de> Deserialize<'de> for StrArg<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = StrArg<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a parameter name")
+                f.write_str("a string")
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<StrArg<'de>, E> {
+                Ok(StrArg(Cow::Borrowed(v)))
             }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
+            fn visit_str<E>(self, v: &str) -> Result<StrArg<'de>, E> {
+                Ok(StrArg(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<StrArg<'de>, E> {
+                Ok(StrArg(Cow::Owned(v)))
             }
         }
-        deserializer.deserialize_str(KeyVisitor)
+        deserializer.deserialize_str(StrVisitor)
     }
 }
 
@@ -518,7 +524,7 @@ macro_rules! param_list {
             #[allow(unused_mut, unused_variables, reason = "the empty tuple has no slots")]
             fn decode_map<A: MapAccess<'de>>(mut map: A, state: &mut DecodeState<'_>) -> Result<Self, A::Error> {
                 let mut slots: ($(Option<$T>,)*) = ($(None::<$T>,)*);
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                while let Some(StrArg(key)) = map.next_key::<StrArg<'de>>()? {
                     match state.index_of(&key) {
                         $(Some($index) => {
                             if slots.$index.is_some() {

@@ -280,13 +280,7 @@ fn mentions_self(tokens: TokenStream) -> bool {
 
 /// Names are non-empty and stay out of the reserved `rpc.` prefix.
 fn check_names(cx: &Ctxt, method: &Method<'_>) {
-    let names = std::iter::once((&method.name, method.name_tokens.clone())).chain(
-        method
-            .aliases
-            .iter()
-            .map(|(name, lit)| (name, lit.to_token_stream())),
-    );
-    for (name, tokens) in names {
+    for (name, tokens) in method.all_names() {
         if name.is_empty() || name.ends_with('.') {
             cx.error_spanned_by(tokens, "method names may not be empty");
         } else if name.starts_with(RESERVED_PREFIX) {
@@ -304,13 +298,7 @@ fn check_unique_names(cx: &Ctxt, service: &Service<'_>) {
     for method in &service.methods {
         let owner = method.sig.ident.to_string();
         let mut own = HashSet::new();
-        let names = std::iter::once((&method.name, method.name_tokens.clone())).chain(
-            method
-                .aliases
-                .iter()
-                .map(|(name, lit)| (name, lit.to_token_stream())),
-        );
-        for (name, tokens) in names {
+        for (name, tokens) in method.all_names() {
             if !own.insert(name.as_str()) {
                 cx.error_spanned_by(
                     tokens,

@@ -24,7 +24,7 @@ use rpc_core::{Context, Cookie, Error, ErrorCode, Params, Router, SameSite};
 use rpc_http::cors::CorsLayer;
 use rpc_http::{Compression, HttpConfig, Server, ServerHandle, Stats};
 use serde_json::{json, Value};
-use tests::{spec_router, without_error_data};
+use tests::{spec_examples, spec_router, without_error_data};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -262,100 +262,7 @@ fn normalized(answer: Value) -> Value {
 async fn specification_examples_over_http() {
     let (router, updates) = spec_router();
     let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
-    let examples: Vec<(&str, Option<Value>)> = vec![
-        (
-            r#"{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}"#,
-            Some(json!({"jsonrpc": "2.0", "result": 19, "id": 1})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "subtract", "params": [23, 42], "id": 2}"#,
-            Some(json!({"jsonrpc": "2.0", "result": -19, "id": 2})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": 3}"#,
-            Some(json!({"jsonrpc": "2.0", "result": 19, "id": 3})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 42, "subtrahend": 23}, "id": 4}"#,
-            Some(json!({"jsonrpc": "2.0", "result": 19, "id": 4})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}"#,
-            None,
-        ),
-        (r#"{"jsonrpc": "2.0", "method": "foobar"}"#, None),
-        (
-            r#"{"jsonrpc": "2.0", "method": "foobar", "id": "1"}"#,
-            Some(
-                json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"}),
-            ),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#,
-            Some(
-                json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}),
-            ),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": 1, "params": "bar"}"#,
-            Some(
-                json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}),
-            ),
-        ),
-        (
-            r#"[
-  {"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},
-  {"jsonrpc": "2.0", "method"
-]"#,
-            Some(
-                json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null}),
-            ),
-        ),
-        (
-            "[]",
-            Some(
-                json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}),
-            ),
-        ),
-        (
-            "[1]",
-            Some(json!([
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}
-            ])),
-        ),
-        (
-            "[1,2,3]",
-            Some(json!([
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null},
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null},
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}
-            ])),
-        ),
-        (
-            r#"[
-  {"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},
-  {"jsonrpc": "2.0", "method": "notify_hello", "params": [7]},
-  {"jsonrpc": "2.0", "method": "subtract", "params": [42,23], "id": "2"},
-  {"foo": "boo"},
-  {"jsonrpc": "2.0", "method": "foo.get", "params": {"name": "myself"}, "id": "5"},
-  {"jsonrpc": "2.0", "method": "get_data", "id": "9"}
-]"#,
-            Some(json!([
-                {"jsonrpc": "2.0", "result": 7, "id": "1"},
-                {"jsonrpc": "2.0", "result": 19, "id": "2"},
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null},
-                {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "5"},
-                {"jsonrpc": "2.0", "result": ["hello", 5], "id": "9"}
-            ])),
-        ),
-        (
-            r#"[
-  {"jsonrpc": "2.0", "method": "notify_sum", "params": [1,2,4]},
-  {"jsonrpc": "2.0", "method": "notify_hello", "params": [7]}
-]"#,
-            None,
-        ),
-    ];
+    let examples = spec_examples();
     for (input, expected) in examples {
         let reply = call(addr, "/", input).await;
         assert_eq!(reply.status, StatusCode::OK, "{input}");

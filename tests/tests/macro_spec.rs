@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use rpc_core::client::InProcess;
 use rpc_core::{rpc, Context, Router};
-use serde_json::{json, Value};
-use tests::{block_on, without_error_data};
+use serde_json::Value;
+use tests::{block_on, spec_examples, without_error_data};
 use tokio::sync::Notify;
 
 #[derive(Default)]
@@ -76,84 +76,9 @@ fn answer(router: &Router, input: &str) -> Option<Value> {
 #[test]
 fn section_7_examples_as_bytes() {
     let (router, spec) = router();
-    let cases: &[(&str, Option<Value>)] = &[
-        (
-            r#"{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}"#,
-            Some(json!({"jsonrpc": "2.0", "result": 19, "id": 1})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "subtract", "params": [23, 42], "id": 2}"#,
-            Some(json!({"jsonrpc": "2.0", "result": -19, "id": 2})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": 3}"#,
-            Some(json!({"jsonrpc": "2.0", "result": 19, "id": 3})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "subtract", "params": {"minuend": 42, "subtrahend": 23}, "id": 4}"#,
-            Some(json!({"jsonrpc": "2.0", "result": 19, "id": 4})),
-        ),
-        (r#"{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}"#, None),
-        (r#"{"jsonrpc": "2.0", "method": "foobar"}"#, None),
-        (
-            r#"{"jsonrpc": "2.0", "method": "foobar", "id": "1"}"#,
-            Some(json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#,
-            Some(json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null})),
-        ),
-        (
-            r#"{"jsonrpc": "2.0", "method": 1, "params": "bar"}"#,
-            Some(json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null})),
-        ),
-        (
-            "[\n  {\"jsonrpc\": \"2.0\", \"method\": \"sum\", \"params\": [1,2,4], \"id\": \"1\"},\n  {\"jsonrpc\": \"2.0\", \"method\"\n]",
-            Some(json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null})),
-        ),
-        (
-            "[]",
-            Some(json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null})),
-        ),
-        (
-            "[1]",
-            Some(json!([{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}])),
-        ),
-        (
-            "[1,2,3]",
-            Some(json!([
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null},
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null},
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null}
-            ])),
-        ),
-        (
-            r#"[
-                {"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},
-                {"jsonrpc": "2.0", "method": "notify_hello", "params": [7]},
-                {"jsonrpc": "2.0", "method": "subtract", "params": [42,23], "id": "2"},
-                {"foo": "boo"},
-                {"jsonrpc": "2.0", "method": "foo.get", "params": {"name": "myself"}, "id": "5"},
-                {"jsonrpc": "2.0", "method": "get_data", "id": "9"}
-            ]"#,
-            Some(json!([
-                {"jsonrpc": "2.0", "result": 7, "id": "1"},
-                {"jsonrpc": "2.0", "result": 19, "id": "2"},
-                {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null},
-                {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "5"},
-                {"jsonrpc": "2.0", "result": ["hello", 5], "id": "9"}
-            ])),
-        ),
-        (
-            r#"[
-                {"jsonrpc": "2.0", "method": "notify_sum", "params": [1,2,4]},
-                {"jsonrpc": "2.0", "method": "notify_hello", "params": [7]}
-            ]"#,
-            None,
-        ),
-    ];
+    let cases = spec_examples();
     for (input, expected) in cases {
-        assert_eq!(&answer(&router, input), expected, "{input}");
+        assert_eq!(answer(&router, input), expected, "{input}");
     }
     assert_eq!(
         spec.updates.load(Ordering::SeqCst),

@@ -270,18 +270,46 @@ fn make_owned(ty: &mut syn::Type, krate: &syn::Path) {
     }
 }
 
+/// What a client method and a batch method of one RPC method share.
+struct Call {
+    ident: syn::Ident,
+    name: String,
+    args: Vec<TokenStream>,
+    params: TokenStream,
+    docs: TokenStream,
+    checks: Vec<TokenStream>,
+}
+
+impl Call {
+    fn new(method: &Method<'_>, paths: &Paths) -> Self {
+        Call {
+            ident: method.sig.ident.clone(),
+            name: method.name.clone(),
+            args: method
+                .params()
+                .map(|param| {
+                    let (ident, ty) = (&param.ident, param.ty);
+                    quote!(#ident: #ty)
+                })
+                .collect(),
+            params: params_expr(method, paths),
+            docs: docs(method),
+            checks: client_checks(method, paths),
+        }
+    }
+}
+
 fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
-    let ident = &method.sig.ident;
-    let name = &method.name;
-    let args = method.params().map(|param| {
-        let (ident, ty) = (&param.ident, param.ty);
-        quote!(#ident: #ty)
-    });
-    let params = params_expr(method, paths);
-    let docs = docs(method);
+    let Call {
+        ident,
+        name,
+        args,
+        params,
+        docs,
+        checks,
+    } = Call::new(method, paths);
     let error = quote!(#krate::client::ClientError);
-    let checks = client_checks(method, paths);
     if method.attrs.notification {
         quote! {
             #docs
@@ -314,16 +342,15 @@ fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
 
 fn batch_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
-    let ident = &method.sig.ident;
-    let name = &method.name;
-    let args = method.params().map(|param| {
-        let (ident, ty) = (&param.ident, param.ty);
-        quote!(#ident: #ty)
-    });
-    let params = params_expr(method, paths);
-    let docs = docs(method);
+    let Call {
+        ident,
+        name,
+        args,
+        params,
+        docs,
+        checks,
+    } = Call::new(method, paths);
     let error = quote!(#krate::client::ClientError);
-    let checks = client_checks(method, paths);
     if method.attrs.notification {
         quote! {
             #docs

@@ -252,6 +252,15 @@ impl<'a> Method<'a> {
         })
     }
 
+    /// The name and every alias, each with the tokens it came from (for errors).
+    pub(crate) fn all_names(&self) -> impl Iterator<Item = (&String, TokenStream)> {
+        std::iter::once((&self.name, self.name_tokens.clone())).chain(
+            self.aliases
+                .iter()
+                .map(|(name, lit)| (name, lit.to_token_stream())),
+        )
+    }
+
     /// The parameter that takes the whole `params` member, if one does.
     pub(crate) fn flattened(&self) -> Option<&Param<'a>> {
         self.params().find(|param| param.flatten.is_some())
