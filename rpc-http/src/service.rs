@@ -40,6 +40,25 @@ pub struct PeerAddr(pub SocketAddr);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ConnectionId(pub(crate) u64);
 
+/// What is known about the connection a request came on. The server hands it
+/// over directly; an embedding app puts [`PeerAddr`] in the request's extensions.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Meta {
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) connection: Option<u64>,
+}
+
+impl Meta {
+    fn take_from(extensions: &mut http::Extensions) -> Self {
+        Meta {
+            peer: extensions.remove::<PeerAddr>().map(|PeerAddr(addr)| addr),
+            connection: extensions
+                .remove::<ConnectionId>()
+                .map(|ConnectionId(id)| id),
+        }
+    }
+}
+
 /// Serves one or more routers over HTTP: JSON-RPC over `POST`, the optional
 /// `GET`/JSONP fallback, request context in and response headers and cookies
 /// out, and the limits of [`HttpConfig`].
@@ -236,14 +255,32 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
-        Box::pin(async move { Ok(shared.handle(request).await) })
+        let meta = Meta::take_from(request.extensions_mut());
+        Box::pin(async move { Ok(shared.handle(request, meta).await) })
+    }
+}
+
+impl RpcService {
+    /// The server's entry point: no tower plumbing, no boxing, and the
+    /// connection's facts passed along instead of through extensions.
+    pub(crate) fn handle_direct<B>(
+        &self,
+        request: Request<B>,
+        meta: Meta,
+    ) -> impl Future<Output = Response<ResponseBody>> + Send + 'static
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        Arc::clone(&self.shared).handle(request, meta)
     }
 }
 
 impl Shared {
-    async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<ResponseBody>
+    async fn handle<B>(self: Arc<Self>, request: Request<B>, meta: Meta) -> Response<ResponseBody>
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
@@ -254,14 +291,15 @@ impl Shared {
             Method::POST => match self.route(path) {
                 Some(router) => {
                     let router = Arc::clone(router);
-                    self.post(router, request).await
+                    self.post(router, request, meta).await
                 }
                 None => not_found(path),
             },
             Method::GET if self.config.get => match self.get_target(path) {
                 Some((router, method)) => {
                     let router = Arc::clone(router);
-                    self.get(router, method, request).await
+                    // Boxed: the rarely taken path must not grow every request's future.
+                    Box::pin(self.get(router, method, request, meta)).await
                 }
                 None => not_found(path),
             },
@@ -325,6 +363,7 @@ impl Shared {
         self: Arc<Self>,
         router: Arc<Router>,
         request: Request<B>,
+        meta: Meta,
     ) -> Response<ResponseBody>
     where
         B: http_body::Body + Send + 'static,
@@ -355,7 +394,7 @@ impl Shared {
                 );
             }
         };
-        let ctx = context(parts);
+        let ctx = context(parts, meta);
         self.dispatch(router, bytes, ctx).await
     }
 
@@ -364,6 +403,7 @@ impl Shared {
         router: Arc<Router>,
         method: String,
         request: Request<B>,
+        meta: Meta,
     ) -> Response<ResponseBody> {
         let (parts, _body) = request.into_parts();
         let query = parts.uri.query().unwrap_or("");
@@ -396,7 +436,7 @@ impl Shared {
             "id": null,
         });
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
-        let ctx = context(parts);
+        let ctx = context(parts, meta);
         let response = self.dispatch(router, bytes, ctx).await;
         match callback {
             Some(name) => jsonp(response, &name).await,
@@ -477,12 +517,14 @@ impl Shared {
 }
 
 /// The context of one message: peer, connection, headers and the request's other extensions.
-fn context(mut parts: http::request::Parts) -> Context {
+fn context(mut parts: http::request::Parts, meta: Meta) -> Context {
     let mut ctx = Context::new();
-    if let Some(PeerAddr(addr)) = parts.extensions.remove::<PeerAddr>() {
+    // Extensions win over the connection's own facts: an app in front may know better (a proxy's client).
+    let extra = Meta::take_from(&mut parts.extensions);
+    if let Some(addr) = extra.peer.or(meta.peer) {
         ctx = ctx.with_peer_addr(addr);
     }
-    if let Some(ConnectionId(id)) = parts.extensions.remove::<ConnectionId>() {
+    if let Some(id) = extra.connection.or(meta.connection) {
         ctx = ctx.with_connection_id(id);
     }
     if !parts.extensions.is_empty() {

@@ -10,7 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ORIGIN};
 use http::Request;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Either as EitherBody};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -26,7 +30,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::config::HttpConfig;
 use crate::error::Error;
-use crate::service::{ConnectionId, PeerAddr, RpcService, RpcServiceBuilder};
+use crate::service::{ConnectionId, Meta, PeerAddr, ResponseBody, RpcService, RpcServiceBuilder};
 use crate::stats::Stats;
 
 use listener::Listener;
@@ -137,6 +141,10 @@ impl Compression {
     pub fn zstd(mut self, on: bool) -> Self {
         self.zstd = on;
         self
+    }
+
+    fn is_on(self) -> bool {
+        self.gzip || self.br || self.zstd
     }
 
     /// The smallest answer, in bytes, worth compressing.
@@ -355,6 +363,66 @@ impl ServerHandle {
     }
 }
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What the server writes: the service's own body, or the layers' (boxed: it is large).
+type HttpBody = EitherBody<ResponseBody, UnsyncBoxBody<Bytes, BoxError>>;
+
+/// The service of one connection: requests go straight to the RPC service,
+/// or through the CORS and compression layers when a header asks for them.
+struct ConnectionService<S> {
+    rpc: RpcService,
+    layered: S,
+    peer: Option<SocketAddr>,
+    id: u64,
+    cors_on: bool,
+    compression_on: bool,
+    seen: Arc<AtomicBool>,
+}
+
+impl<S, B> hyper::service::Service<Request<Incoming>> for ConnectionService<S>
+where
+    S: tower::Service<Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = http::Response<HttpBody>;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>,
+    >;
+
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        self.seen.store(true, Ordering::Relaxed);
+        let headers = request.headers();
+        // The layers only have work when one of these headers is there;
+        // other requests skip them, and their large compression body.
+        let needs_layers = (self.cors_on && headers.contains_key(ORIGIN))
+            || (self.compression_on && headers.contains_key(ACCEPT_ENCODING))
+            || headers.contains_key(CONTENT_ENCODING);
+        if needs_layers {
+            if let Some(peer) = self.peer {
+                request.extensions_mut().insert(PeerAddr(peer));
+            }
+            request.extensions_mut().insert(ConnectionId(self.id));
+            let layered = self.layered.clone().oneshot(request);
+            Box::pin(async move {
+                let response = layered.await.map_err(Into::into)?;
+                Ok(response.map(|body| EitherBody::Right(body.map_err(Into::into).boxed_unsync())))
+            })
+        } else {
+            let meta = Meta {
+                peer: self.peer,
+                connection: Some(self.id),
+            };
+            let direct = self.rpc.handle_direct(request, meta);
+            Box::pin(async move { Ok(direct.await.map(EitherBody::Left)) })
+        }
+    }
+}
+
 /// Resolves once shutdown is asked for (or its sender is gone).
 async fn stop_requested(shutdown: &mut watch::Receiver<bool>) {
     // Not `wait_for`: its guard would be held across the select's other awaits.
@@ -490,15 +558,15 @@ impl Connection {
             .layer(RequestDecompressionLayer::new())
             .service(self.rpc.clone());
         let seen_request = Arc::new(AtomicBool::new(false));
-        let seen = Arc::clone(&seen_request);
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            seen.store(true, Ordering::Relaxed);
-            if let Some(peer) = peer {
-                request.extensions_mut().insert(PeerAddr(peer));
-            }
-            request.extensions_mut().insert(ConnectionId(id));
-            stack.clone().oneshot(request)
-        });
+        let service = ConnectionService {
+            rpc: self.rpc.clone(),
+            layered: stack,
+            peer,
+            id,
+            cors_on: options.cors.is_some(),
+            compression_on: options.compression.is_on(),
+            seen: Arc::clone(&seen_request),
+        };
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
