@@ -61,6 +61,8 @@ pub use tower_http::cors;
 /// assert_eq!(ctx.take_response_effects().headers()[0].0, "content-encoding");
 /// ```
 pub fn skip_compression(ctx: &rpc_core::Context) {
-    // `identity` is the HTTP name for "no encoding"; the compression layer leaves such answers alone.
+    // `identity` is the HTTP name for "no encoding". The service turns it into
+    // a marker the compression layer obeys; the header itself is not sent. (A
+    // compression layer of your own, around `RpcService`, sees the header.)
     ctx.set_header("content-encoding", "identity");
 }

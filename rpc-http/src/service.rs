@@ -552,13 +552,23 @@ impl HeaderLookup for Headers {
     }
 }
 
+/// Marks an answer the compression layer must leave alone (see [`skip_compression`](crate::skip_compression)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SkipCompression;
+
 /// Adds the headers and cookies methods set; a header that is not valid HTTP is logged and left out.
 fn apply_effects(response: &mut Response<ResponseBody>, effects: ResponseEffects) {
     if effects.is_empty() {
         return;
     }
-    let headers = response.headers_mut();
     for (name, value) in effects.headers() {
+        // `skip_compression` asks for no encoding; the compression layer reads
+        // this marker, and no `Content-Encoding: identity` reaches the wire.
+        if name.eq_ignore_ascii_case("content-encoding") && value.eq_ignore_ascii_case("identity") {
+            response.extensions_mut().insert(SkipCompression);
+            continue;
+        }
+        let headers = response.headers_mut();
         match (
             HeaderName::try_from(name.as_str()),
             HeaderValue::try_from(value.as_str()),
@@ -574,7 +584,7 @@ fn apply_effects(response: &mut Response<ResponseBody>, effects: ResponseEffects
     for cookie in effects.cookies() {
         match HeaderValue::try_from(cookie.to_string()) {
             Ok(value) => {
-                headers.append(SET_COOKIE, value);
+                response.headers_mut().append(SET_COOKIE, value);
             }
             Err(_) => tracing::warn!(
                 cookie = cookie.name(),
@@ -690,7 +700,7 @@ fn empty(status: StatusCode) -> Response<ResponseBody> {
 }
 
 /// An HTTP-level refusal, with a JSON-RPC error object saying why.
-fn refusal(status: StatusCode, reason: String) -> Response<ResponseBody> {
+pub(crate) fn refusal(status: StatusCode, reason: String) -> Response<ResponseBody> {
     json(
         status,
         error_response(&RpcError::invalid_request().with_data(&reason), None),

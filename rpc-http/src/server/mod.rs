@@ -30,7 +30,10 @@ use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::config::HttpConfig;
 use crate::error::Error;
-use crate::service::{ConnectionId, Meta, PeerAddr, ResponseBody, RpcService, RpcServiceBuilder};
+use crate::service::{
+    refusal, ConnectionId, Meta, PeerAddr, ResponseBody, RpcService, RpcServiceBuilder,
+    SkipCompression,
+};
 use crate::stats::Stats;
 
 use listener::Listener;
@@ -166,8 +169,32 @@ impl Compression {
             layer = layer.no_zstd();
         }
         // `SizeAbove(n)` compresses bodies of `n` bytes or more.
-        layer.compress_when(SizeAbove::new(u64::from(self.min_size)))
+        layer.compress_when(SizeAbove::new(u64::from(self.min_size)).and(NotSkipped))
     }
+}
+
+/// Leaves alone the answers of methods that called [`skip_compression`](crate::skip_compression).
+#[derive(Debug, Clone, Copy)]
+struct NotSkipped;
+
+impl Predicate for NotSkipped {
+    fn should_compress<B>(&self, response: &http::Response<B>) -> bool
+    where
+        B: http_body::Body,
+    {
+        response.extensions().get::<SkipCompression>().is_none()
+    }
+}
+
+/// Whether a request's `Content-Encoding` is one the server can undo.
+fn decodable(value: &http::HeaderValue) -> bool {
+    value.to_str().is_ok_and(|text| {
+        text.split(',').map(str::trim).all(|coding| {
+            ["gzip", "x-gzip", "br", "zstd", "identity"]
+                .iter()
+                .any(|ok| coding.eq_ignore_ascii_case(ok))
+        })
+    })
 }
 
 /// The permissive CORS policy the Python servers had: any origin may call.
@@ -397,6 +424,23 @@ where
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         self.seen.store(true, Ordering::Relaxed);
         let headers = request.headers();
+        if let Some(encoding) = headers.get(CONTENT_ENCODING) {
+            if !decodable(encoding) {
+                let mut response = refusal(
+                    http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    format!(
+                        "Content-Encoding `{}` is not accepted; send gzip, br, zstd or none",
+                        String::from_utf8_lossy(encoding.as_bytes())
+                    ),
+                );
+                // What is accepted instead (RFC 9110, 15.5.16).
+                response.headers_mut().insert(
+                    ACCEPT_ENCODING,
+                    http::HeaderValue::from_static("gzip, br, zstd"),
+                );
+                return Box::pin(async move { Ok(response.map(EitherBody::Left)) });
+            }
+        }
         // The layers only have work when one of these headers is there;
         // other requests skip them, and their large compression body.
         let needs_layers = (self.cors_on && headers.contains_key(ORIGIN))
