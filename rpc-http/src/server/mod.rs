@@ -523,6 +523,9 @@ impl AcceptLoop {
                     continue;
                 }
             };
+            // Finished connections stay in the set until joined: reap them here,
+            // or a long-running server would keep one entry per connection ever served.
+            while connections.try_join_next().is_some() {}
             next_id += 1;
             let connection = Connection {
                 id: next_id,
