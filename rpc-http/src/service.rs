@@ -136,6 +136,8 @@ impl std::fmt::Debug for RpcService {
 #[derive(Debug, Default)]
 pub struct RpcServiceBuilder {
     routes: Vec<(String, Router)>,
+    /// One router answering on any path (what [`RpcService::new`] builds).
+    any_path: bool,
     config: HttpConfig,
     stats: Option<Stats>,
 }
@@ -184,7 +186,7 @@ impl RpcServiceBuilder {
         RpcService {
             shared: Arc::new(Shared {
                 routes,
-                any_path: false,
+                any_path: self.any_path,
                 requests: Semaphore::new(config.max_concurrent_requests),
                 notifications: Arc::new(Semaphore::new(config.notification_concurrency)),
                 background: TaskTracker::new(),
@@ -213,11 +215,9 @@ impl RpcService {
     /// options: the host application (axum's `route_service("/rpc", ..)`,
     /// say) decides which requests reach it.
     pub fn new(router: Router) -> Self {
-        let mut service = Self::builder().mount("/", router).build();
-        Arc::get_mut(&mut service.shared)
-            .expect("the service was just built")
-            .any_path = true;
-        service
+        let mut builder = Self::builder().mount("/", router);
+        builder.any_path = true;
+        builder.build()
     }
 
     /// A builder for several routers, options and statistics.

@@ -40,7 +40,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use jsonrpsee::types::ErrorObjectOwned;
-use jsonrpsee::RpcModule;
 use serde::Deserialize;
 
 #[allow(
@@ -215,21 +214,6 @@ fn plain(status: StatusCode) -> Response<Full<Bytes>> {
     response
 }
 
-/// The `{"a":..,"b":..}` form of `add`'s params.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddNamed {
-    a: i64,
-    b: i64,
-}
-
-/// The `{"s":..}` form of `echo`'s params.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EchoNamed {
-    s: String,
-}
-
 /// The `{"line":..}` form of `log`'s params.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -240,24 +224,8 @@ struct LogNamed {
 /// jsonrpsee's HTTP (and WebSocket) server with the same methods, each taking
 /// an array or an object as jsonrpsee's own `#[rpc]` macro does.
 async fn jsonrpsee_server(port: u16) -> Result<(), BoxError> {
-    let mut module = RpcModule::new(());
-    module.register_method("add", |params, _, _| {
-        let (a, b): (i64, i64) = if params.is_object() {
-            let AddNamed { a, b } = params.parse()?;
-            (a, b)
-        } else {
-            params.parse()?
-        };
-        Ok::<_, ErrorObjectOwned>(a + b)
-    })?;
-    module.register_method("echo", |params, _, _| {
-        let s: String = if params.is_object() {
-            params.parse::<EchoNamed>()?.s
-        } else {
-            params.one()?
-        };
-        Ok::<_, ErrorObjectOwned>(s)
-    })?;
+    // `add` and `echo` as in the in-process benchmarks, plus `log`.
+    let mut module = common::jsonrpsee_module();
     module.register_method("log", |params, _, _| {
         let line: String = if params.is_object() {
             params.parse::<LogNamed>()?.line

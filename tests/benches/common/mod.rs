@@ -231,7 +231,7 @@ impl MacroService {
 
 /// jsonrpsee's module with `add(a, b)` and `echo(s)`, each taking an array or
 /// an object as jsonrpsee's own `#[rpc]` macro does (`is_object` picks the form).
-fn jsonrpsee_module() -> RpcModule<()> {
+pub(crate) fn jsonrpsee_module() -> RpcModule<()> {
     let mut module = RpcModule::new(());
     module
         .register_method("add", |params, _, _| {
