@@ -137,6 +137,12 @@ impl Context {
         self.effects().cookies.push(cookie);
     }
 
+    /// Leaves a typed value for the transport to act on in its answer (what it
+    /// means is the transport's: rpc-http's `skip_compression` is one).
+    pub fn set_response_extension<T: Send + Sync + 'static>(&self, value: T) {
+        self.effects().extensions.insert(value);
+    }
+
     /// Takes the headers and cookies methods set; for the transport, after dispatch.
     pub fn take_response_effects(&self) -> ResponseEffects {
         std::mem::take(&mut *self.effects())
@@ -246,11 +252,13 @@ impl fmt::Debug for Extensions {
     }
 }
 
-/// Headers and cookies that methods asked the transport to send back.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// Headers, cookies and typed values that methods asked the transport to
+/// act on in its answer.
+#[derive(Debug, Default)]
 pub struct ResponseEffects {
     headers: Vec<(String, String)>,
     cookies: Vec<Cookie>,
+    extensions: Extensions,
 }
 
 impl ResponseEffects {
@@ -264,9 +272,14 @@ impl ResponseEffects {
         &self.cookies
     }
 
-    /// Whether there is nothing to send.
+    /// Typed values for the transport (a marker such as "do not compress").
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// Whether there is nothing to act on.
     pub fn is_empty(&self) -> bool {
-        self.headers.is_empty() && self.cookies.is_empty()
+        self.headers.is_empty() && self.cookies.is_empty() && self.extensions.is_empty()
     }
 }
 
@@ -484,8 +497,10 @@ mod tests {
         ctx.set_header("a", "1");
         ctx.set_header("a", "2");
         ctx.set_cookie(Cookie::removal("old"));
+        ctx.set_response_extension(7u8);
         let effects = ctx.take_response_effects();
         assert_eq!(effects.headers().len(), 2);
+        assert_eq!(effects.extensions().get::<u8>(), Some(&7));
         assert_eq!(effects.cookies()[0].to_string(), "old=; Max-Age=0");
         assert!(ctx.take_response_effects().is_empty());
     }

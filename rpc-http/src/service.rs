@@ -561,13 +561,11 @@ fn apply_effects(response: &mut Response<ResponseBody>, effects: ResponseEffects
     if effects.is_empty() {
         return;
     }
+    if effects.extensions().get::<SkipCompression>().is_some() {
+        // Read by the server's compression predicate.
+        response.extensions_mut().insert(SkipCompression);
+    }
     for (name, value) in effects.headers() {
-        // `skip_compression` asks for no encoding; the compression layer reads
-        // this marker, and no `Content-Encoding: identity` reaches the wire.
-        if name.eq_ignore_ascii_case("content-encoding") && value.eq_ignore_ascii_case("identity") {
-            response.extensions_mut().insert(SkipCompression);
-            continue;
-        }
         let headers = response.headers_mut();
         match (
             HeaderName::try_from(name.as_str()),
