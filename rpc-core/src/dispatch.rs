@@ -76,6 +76,16 @@ impl<'a> Call<'_, 'a> {
         }
     }
 
+    /// Whether [`run_now`](Self::run_now) runs the message rather than handing
+    /// it back: none of its methods is asynchronous.
+    pub fn is_immediate(&self) -> bool {
+        match &self.message {
+            Ok(Message::Single(entry)) => !self.router.waits(entry),
+            Ok(Message::Batch(entries)) => !entries.iter().any(|entry| self.router.waits(entry)),
+            Err(_) => true,
+        }
+    }
+
     /// The id of a single request (`None` for a batch, a notification or an
     /// unreadable message); what an answer made outside the router, such as a
     /// timeout error, should carry.
@@ -92,20 +102,11 @@ impl<'a> Call<'_, 'a> {
         let router = self.router;
         let message = match self.message {
             Ok(message) => message,
-            Err(err) => {
-                let mut out = Vec::with_capacity(128);
-                write_error(&mut out, &err.into_error(), None);
-                return Some(out);
-            }
+            Err(err) => return Some(message_error(err)),
         };
         match message {
             Message::Single(entry) => {
-                // Answers tend to be about as long as questions; this spares
-                // regrowth. A notification gets no answer, so no buffer.
-                let notification =
-                    matches!(&entry, Entry::Valid(request) if request.is_notification());
-                let mut out =
-                    Vec::with_capacity(if notification { 0 } else { self.input_len + 64 });
+                let mut out = single_buffer(&entry, self.input_len);
                 match router.resolve(entry) {
                     Resolved::Async(handler, request) => {
                         run_async(handler, request, ctx, router.observer(), &mut out).await
@@ -117,6 +118,97 @@ impl<'a> Call<'_, 'a> {
             Message::Batch(entries) => router.run_batch(entries, ctx, self.input_len).await,
         }
     }
+
+    /// Runs the message at once when none of its methods is asynchronous (every
+    /// answer is then known without waiting), and hands the call back untouched
+    /// otherwise, to be awaited with [`run`](Self::run).
+    ///
+    /// Transports use it to answer synchronous methods without building a
+    /// future, a timer or a task for them:
+    ///
+    /// ```
+    /// use rpc_core::{Context, Error, Params, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.method("ping", |_: Params<'_>, _: &Context| Ok::<_, Error>("pong")).unwrap();
+    /// let ctx = Context::new();
+    /// let call = router.parse(br#"{"jsonrpc":"2.0","method":"ping","id":1}"#);
+    /// let answer = call.run_now(&ctx).expect("`ping` is synchronous");
+    /// assert_eq!(answer.unwrap(), br#"{"jsonrpc":"2.0","result":"pong","id":1}"#);
+    /// ```
+    pub fn run_now(self, ctx: &Context) -> Result<Option<Vec<u8>>, Self> {
+        let router = self.router;
+        let message = match self.message {
+            Ok(message) => message,
+            Err(err) => return Ok(Some(message_error(err))),
+        };
+        match message {
+            Message::Single(entry) => {
+                let mut out = single_buffer(&entry, self.input_len);
+                match router.resolve(entry) {
+                    Resolved::Ready(ready) => run_ready(ready, ctx, router.observer(), &mut out),
+                    Resolved::Async(_, request) => {
+                        return Err(Call {
+                            router,
+                            message: Ok(Message::Single(Entry::Valid(request))),
+                            input_len: self.input_len,
+                        })
+                    }
+                }
+                Ok((!out.is_empty()).then_some(out))
+            }
+            Message::Batch(entries) => {
+                if entries.iter().any(|entry| router.waits(entry)) {
+                    return Err(Call {
+                        router,
+                        message: Ok(Message::Batch(entries)),
+                        input_len: self.input_len,
+                    });
+                }
+                let mut out = batch_buffer(entries.len(), self.input_len);
+                for entry in entries {
+                    match router.resolve(entry) {
+                        Resolved::Ready(ready) => append(&mut out, |out| {
+                            run_ready(ready, ctx, router.observer(), out)
+                        }),
+                        Resolved::Async(..) => unreachable!("checked above: no entry waits"),
+                    }
+                }
+                Ok(close_batch(out))
+            }
+        }
+    }
+}
+
+/// The answer to a message that could not be read at all.
+fn message_error(err: MessageError) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    write_error(&mut out, &err.into_error(), None);
+    out
+}
+
+/// The buffer for the answer to a single entry.
+fn single_buffer(entry: &Entry<'_>, input_len: usize) -> Vec<u8> {
+    // Answers tend to be about as long as questions; this spares regrowth.
+    // A notification gets no answer, so no buffer.
+    let notification = matches!(entry, Entry::Valid(request) if request.is_notification());
+    Vec::with_capacity(if notification { 0 } else { input_len + 64 })
+}
+
+/// The buffer for a batch answer, opened.
+fn batch_buffer(entries: usize, input_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input_len + 16 * entries);
+    out.push(b'[');
+    out
+}
+
+/// Closes a batch answer; a batch of only notifications has none.
+fn close_batch(mut out: Vec<u8>) -> Option<Vec<u8>> {
+    if out.len() == 1 {
+        return None;
+    }
+    out.push(b']');
+    Some(out)
 }
 
 impl Router {
@@ -143,6 +235,16 @@ impl Router {
         }
     }
 
+    /// Whether answering `entry` means waiting for an asynchronous method.
+    fn waits(&self, entry: &Entry<'_>) -> bool {
+        let Entry::Valid(request) = entry else {
+            return false;
+        };
+        self.methods
+            .get(request.method())
+            .is_some_and(|method| matches!(method.kind, Kind::Async(_)))
+    }
+
     fn observer(&self) -> Option<&dyn Observer> {
         self.observer.as_deref()
     }
@@ -167,8 +269,7 @@ impl Router {
         ctx: &Context,
         input_len: usize,
     ) -> Option<Vec<u8>> {
-        let mut out = Vec::with_capacity(input_len + 16 * entries.len());
-        out.push(b'[');
+        let mut out = batch_buffer(entries.len(), input_len);
         let mut resolved = entries.into_iter().map(|entry| self.resolve(entry));
 
         // Until the first asynchronous entry, answers go straight into `out`, in order.
@@ -209,11 +310,7 @@ impl Router {
             }
         }
 
-        if out.len() == 1 {
-            return None;
-        }
-        out.push(b']');
-        Some(out)
+        close_batch(out)
     }
 }
 

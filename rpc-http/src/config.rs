@@ -7,7 +7,7 @@ use std::time::Duration;
 /// | option | default | what happens at the limit |
 /// |---|---|---|
 /// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
-/// | [`request_timeout`](Self::request_timeout) | 60 s | the call is cancelled and answered with `-32000`, `data: "request timed out"` |
+/// | [`request_timeout`](Self::request_timeout) | 60 s | the call (asynchronous methods) is cancelled and answered with `-32000`, `data: "request timed out"` |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |
 /// | [`notification_concurrency`](Self::notification_concurrency) | 64 | further notification-only messages wait for a slot before they are acknowledged |
 /// | [`get`](Self::get) | off | `GET` is answered with `405` |
@@ -53,6 +53,10 @@ impl HttpConfig {
     }
 
     /// How long one message may run before it is cancelled; `None` for no limit.
+    ///
+    /// It bounds what waits: asynchronous and blocking methods. A message of
+    /// only synchronous methods is answered in the poll that reads it, with no
+    /// timer; nothing could interrupt it anyway.
     #[must_use]
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = timeout;

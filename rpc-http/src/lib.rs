@@ -44,7 +44,9 @@ pub use error::Error;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
 pub use server::{Compression, Server, ServerHandle};
-pub use service::{PeerAddr, ResponseBody, RpcService, RpcServiceBuilder};
+pub use service::{
+    InfallibleFuture, PeerAddr, ResponseBody, ResponseFuture, RpcService, RpcServiceBuilder,
+};
 pub use stats::{MethodSnapshot, Snapshot, Stats};
 
 /// Re-exported so CORS policies can be built without naming tower-http in your manifest.

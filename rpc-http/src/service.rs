@@ -2,22 +2,25 @@
 //! responses, usable on its own (inside axum or any hyper app) or through
 //! [`Server`](crate::Server).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll};
 
+use bytes::Buf;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use rpc_core::{
     error_response, Context, Error as RpcError, ErrorCode, HeaderLookup, Id, ResponseEffects,
     Router,
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -42,10 +45,12 @@ pub(crate) struct ConnectionId(pub(crate) u64);
 
 /// What is known about the connection a request came on. The server hands it
 /// over directly; an embedding app puts [`PeerAddr`] in the request's extensions.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Meta {
     pub(crate) peer: Option<SocketAddr>,
     pub(crate) connection: Option<u64>,
+    /// Set on HTTP/1 connections of the server, which run it after each turn.
+    pub(crate) after_answer: Option<Arc<AfterAnswer>>,
 }
 
 impl Meta {
@@ -55,6 +60,59 @@ impl Meta {
             connection: extensions
                 .remove::<ConnectionId>()
                 .map(|ConnectionId(id)| id),
+            after_answer: extensions.remove::<Arc<AfterAnswer>>(),
+        }
+    }
+}
+
+/// Notification-only messages of synchronous methods that an HTTP/1
+/// connection of the [`Server`](crate::Server) runs itself, after its turn
+/// has written the answer: no task to spawn, and the client has its answer
+/// before they start. (One connection's HTTP/1 requests are answered one
+/// after another, so they are queued in order and run in order.)
+#[derive(Default)]
+pub(crate) struct AfterAnswer {
+    queued: AtomicBool,
+    notifications: Mutex<VecDeque<Notification>>,
+}
+
+/// A notification-only message waiting to run.
+struct Notification {
+    router: Arc<Router>,
+    bytes: Bytes,
+    ctx: Context,
+    _in_flight: Option<InFlight>,
+}
+
+impl AfterAnswer {
+    fn push(&self, notification: Notification) {
+        self.notifications
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(notification);
+        self.queued.store(true, Ordering::Release);
+    }
+
+    /// Runs the queued notifications, in order.
+    pub(crate) fn run(&self) {
+        if !self.queued.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        loop {
+            let next = self
+                .notifications
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop_front();
+            let Some(notification) = next else {
+                return;
+            };
+            let ran = notification
+                .router
+                .parse(&notification.bytes)
+                .run_now(&notification.ctx)
+                .is_ok();
+            debug_assert!(ran, "only messages that run at once are queued here");
         }
     }
 }
@@ -249,27 +307,41 @@ where
 {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = InfallibleFuture<ResponseFuture<B>>;
 
     fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let shared = Arc::clone(&self.shared);
         let meta = Meta::take_from(request.extensions_mut());
-        Box::pin(async move { Ok(shared.handle(request, meta).await) })
+        InfallibleFuture {
+            inner: self.handle_direct(request, meta),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future that cannot fail, as a tower service's `Result` future.
+    #[derive(Debug)]
+    pub struct InfallibleFuture<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for InfallibleFuture<F> {
+    type Output = Result<F::Output, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map(Ok)
     }
 }
 
 impl RpcService {
-    /// The server's entry point: no tower plumbing, no boxing, and the
-    /// connection's facts passed along instead of through extensions.
-    pub(crate) fn handle_direct<B>(
-        &self,
-        request: Request<B>,
-        meta: Meta,
-    ) -> impl Future<Output = Response<ResponseBody>> + Send + 'static
+    /// The server's entry point: no tower plumbing, and the connection's
+    /// facts passed along instead of through extensions.
+    pub(crate) fn handle_direct<B>(&self, request: Request<B>, meta: Meta) -> ResponseFuture<B>
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
@@ -279,27 +351,223 @@ impl RpcService {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// The answer to one request: [`RpcService`]'s future.
+    ///
+    /// A hand-written state machine rather than an `async fn`: while the body
+    /// is read it holds little, and a message whose methods are all
+    /// synchronous is answered in the poll that completes the body, with no
+    /// further future, timer or allocation. Only what must wait (asynchronous
+    /// methods, a full pool, the `GET` fallback) is boxed.
+    pub struct ResponseFuture<B>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        #[pin]
+        state: State<B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<B>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        ReadingBody {
+            #[pin]
+            body: B,
+            received: Received,
+            then: Option<AfterBody>,
+        },
+        Waiting {
+            future: Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>,
+        },
+        Ready {
+            response: Option<Response<ResponseBody>>,
+        },
+    }
+}
+
+/// What a POST needs once its body is in.
+struct AfterBody {
+    shared: Arc<Shared>,
+    router: Arc<Router>,
+    ctx: Context,
+    after_answer: Option<Arc<AfterAnswer>>,
+}
+
+impl<B> std::fmt::Debug for ResponseFuture<B>
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::ReadingBody { .. } => "reading the body",
+            State::Waiting { .. } => "waiting",
+            State::Ready { .. } => "ready",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl<B> ResponseFuture<B>
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    fn ready(response: Response<ResponseBody>) -> Self {
+        Self {
+            state: State::Ready {
+                response: Some(response),
+            },
+        }
+    }
+
+    fn waiting(future: impl Future<Output = Response<ResponseBody>> + Send + 'static) -> Self {
+        Self {
+            state: State::Waiting {
+                future: Box::pin(future),
+            },
+        }
+    }
+}
+
+impl<B> Future for ResponseFuture<B>
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    type Output = Response<ResponseBody>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            let next = match state.as_mut().project() {
+                StateProj::ReadingBody {
+                    mut body,
+                    received,
+                    then,
+                } => {
+                    let limit = then
+                        .as_ref()
+                        .expect("ResponseFuture polled after completion")
+                        .shared
+                        .config
+                        .max_body_size;
+                    loop {
+                        match std::task::ready!(body.as_mut().poll_frame(cx)) {
+                            Some(Ok(frame)) => {
+                                if let Ok(mut data) = frame.into_data() {
+                                    if !received.push(&mut data, limit) {
+                                        return Poll::Ready(too_large(limit));
+                                    }
+                                }
+                            }
+                            Some(Err(err)) => {
+                                let err: BoxError = err.into();
+                                return Poll::Ready(refusal(
+                                    StatusCode::BAD_REQUEST,
+                                    format!("could not read the request body: {err}"),
+                                ));
+                            }
+                            None => break,
+                        }
+                    }
+                    let AfterBody {
+                        shared,
+                        router,
+                        ctx,
+                        after_answer,
+                    } = then.take().expect("ResponseFuture polled after completion");
+                    match shared.dispatch(router, received.take(), ctx, after_answer) {
+                        Answer::Now(response) => return Poll::Ready(response),
+                        Answer::Later(future) => State::Waiting { future },
+                    }
+                }
+                StateProj::Waiting { future } => return future.as_mut().poll(cx),
+                StateProj::Ready { response } => {
+                    return Poll::Ready(
+                        response
+                            .take()
+                            .expect("ResponseFuture polled after completion"),
+                    )
+                }
+            };
+            state.set(next);
+        }
+    }
+}
+
+/// The request body read so far: its one chunk (no copy), or the chunks joined.
+#[derive(Default)]
+struct Received {
+    first: Option<Bytes>,
+    joined: Vec<u8>,
+}
+
+impl Received {
+    /// Adds a chunk; `false` when the body grows past `limit` bytes.
+    fn push(&mut self, data: &mut impl Buf, limit: usize) -> bool {
+        let had = self.first.as_ref().map_or(self.joined.len(), Bytes::len);
+        if data.remaining() > limit.saturating_sub(had) {
+            return false;
+        }
+        if self.first.is_none() && self.joined.is_empty() {
+            self.first = Some(data.copy_to_bytes(data.remaining()));
+            return true;
+        }
+        if let Some(first) = self.first.take() {
+            self.joined.extend_from_slice(&first);
+        }
+        while data.has_remaining() {
+            let chunk = data.chunk();
+            self.joined.extend_from_slice(chunk);
+            let read = chunk.len();
+            data.advance(read);
+        }
+        true
+    }
+
+    fn take(&mut self) -> Bytes {
+        match self.first.take() {
+            Some(first) => first,
+            None => Bytes::from(std::mem::take(&mut self.joined)),
+        }
+    }
+}
+
+/// A message's answer: made at once, or a future to wait for.
+enum Answer {
+    Now(Response<ResponseBody>),
+    Later(Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>),
+}
+
 impl Shared {
-    async fn handle<B>(self: Arc<Self>, request: Request<B>, meta: Meta) -> Response<ResponseBody>
+    fn handle<B>(self: Arc<Self>, request: Request<B>, meta: Meta) -> ResponseFuture<B>
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
         let path = request.uri().path();
-        match *request.method() {
+        let response = match *request.method() {
             Method::POST => match self.route(path) {
                 Some(router) => {
                     let router = Arc::clone(router);
-                    self.post(router, request, meta).await
+                    return self.post(router, request, meta);
                 }
                 None => not_found(path),
             },
             Method::GET if self.config.get => match self.get_target(path) {
                 Some((router, method)) => {
                     let router = Arc::clone(router);
-                    // Boxed: the rarely taken path must not grow every request's future.
-                    Box::pin(self.get(router, method, request, meta)).await
+                    return ResponseFuture::waiting(self.get(router, method, request, meta));
                 }
                 None => not_found(path),
             },
@@ -322,7 +590,8 @@ impl Shared {
                 response
             }
             _ => not_found(path),
-        }
+        };
+        ResponseFuture::ready(response)
     }
 
     fn allow(&self) -> HeaderValue {
@@ -359,12 +628,12 @@ impl Shared {
         (!method.is_empty()).then_some((&route.router, method))
     }
 
-    async fn post<B>(
+    fn post<B>(
         self: Arc<Self>,
         router: Arc<Router>,
         request: Request<B>,
-        meta: Meta,
-    ) -> Response<ResponseBody>
+        mut meta: Meta,
+    ) -> ResponseFuture<B>
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
@@ -372,7 +641,7 @@ impl Shared {
     {
         if let Some(content_type) = request.headers().get(CONTENT_TYPE) {
             if let Err(reason) = check_content_type(content_type) {
-                return refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason);
+                return ResponseFuture::ready(refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason));
             }
         }
         let limit = self.config.max_body_size;
@@ -381,21 +650,22 @@ impl Shared {
             .get(CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|length| length > limit as u64) {
-            return too_large(limit);
+            return ResponseFuture::ready(too_large(limit));
         }
         let (parts, body) = request.into_parts();
-        let bytes = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(err) if err.is::<LengthLimitError>() => return too_large(limit),
-            Err(err) => {
-                return refusal(
-                    StatusCode::BAD_REQUEST,
-                    format!("could not read the request body: {err}"),
-                );
-            }
-        };
-        let ctx = context(parts, meta);
-        self.dispatch(router, bytes, ctx).await
+        let after_answer = meta.after_answer.take();
+        ResponseFuture {
+            state: State::ReadingBody {
+                body,
+                received: Received::default(),
+                then: Some(AfterBody {
+                    shared: self,
+                    router,
+                    ctx: context(parts, meta),
+                    after_answer,
+                }),
+            },
+        }
     }
 
     async fn get<B>(
@@ -437,83 +707,159 @@ impl Shared {
         });
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
         let ctx = context(parts, meta);
-        let response = self.dispatch(router, bytes, ctx).await;
+        let response = match self.dispatch(router, bytes, ctx, None) {
+            Answer::Now(response) => response,
+            Answer::Later(future) => future.await,
+        };
         match callback {
             Some(name) => jsonp(response, &name).await,
             None => response,
         }
     }
 
-    /// Runs one message and builds the HTTP answer.
-    async fn dispatch(
+    /// Runs one message and builds the HTTP answer: at once when no method
+    /// has to be waited for, else as a future.
+    fn dispatch(
         self: Arc<Self>,
         router: Arc<Router>,
         bytes: Bytes,
         ctx: Context,
-    ) -> Response<ResponseBody> {
+        after_answer: Option<Arc<AfterAnswer>>,
+    ) -> Answer {
         let in_flight = self.stats.as_ref().map(Stats::request_started);
         let call = router.parse(&bytes);
         if call.is_notification_only() {
+            let immediate = call.is_immediate();
             drop(call);
-            Arc::clone(&self)
-                .run_in_background(router, bytes, ctx, in_flight)
-                .await;
-            return empty(StatusCode::OK);
+            if let (true, Some(after_answer)) = (immediate, after_answer) {
+                after_answer.push(Notification {
+                    router,
+                    bytes,
+                    ctx,
+                    _in_flight: in_flight,
+                });
+                return Answer::Now(empty(StatusCode::OK));
+            }
+            return self.acknowledge(router, bytes, ctx, in_flight);
         }
-        // Back-pressure, not refusal: past the limit, requests wait their turn.
-        let _slot = self.requests.acquire().await;
-        let id = call.id().cloned();
-        let answer = match self.config.request_timeout {
-            None => call.run(&ctx).await,
-            Some(limit) => match tokio::time::timeout(limit, call.run(&ctx)).await {
-                Ok(answer) => answer,
-                Err(_) => Some(timed_out(limit, id.as_ref())),
+        // A free slot means nobody is queued ahead; synchronous methods then
+        // run here and now. A timeout could not interrupt them anyway.
+        let call = match self.requests.try_acquire() {
+            Ok(_slot) => match call.run_now(&ctx) {
+                Ok(answer) => return Answer::Now(respond(answer, &ctx)),
+                Err(call) => call,
             },
+            Err(_) => call,
         };
-        let mut response = match answer {
-            Some(body) => json(StatusCode::OK, body),
-            None => empty(StatusCode::OK),
-        };
-        apply_effects(&mut response, ctx.take_response_effects());
-        response
+        drop(call);
+        Answer::Later(Box::pin(async move {
+            // Back-pressure, not refusal: past the limit, requests wait their turn.
+            let _slot = self.requests.acquire().await;
+            let _in_flight = in_flight;
+            // Parsed again: the first parse borrowed `bytes`, which this future now owns.
+            let call = router.parse(&bytes);
+            let id = call.id().cloned();
+            let answer = match self.config.request_timeout {
+                None => call.run(&ctx).await,
+                Some(limit) => match tokio::time::timeout(limit, call.run(&ctx)).await {
+                    Ok(answer) => answer,
+                    Err(_) => Some(timed_out(limit, id.as_ref())),
+                },
+            };
+            respond(answer, &ctx)
+        }))
     }
 
-    /// Runs a notification-only message after the answer is sent, bounded by
-    /// the notification pool; waits here only while the pool is full.
-    async fn run_in_background(
+    /// Acknowledges a notification-only message at once and runs it in the
+    /// background, bounded by the notification pool; when the pool is full,
+    /// the acknowledgement waits for a slot.
+    fn acknowledge(
         self: Arc<Self>,
         router: Arc<Router>,
         bytes: Bytes,
         ctx: Context,
         in_flight: Option<InFlight>,
+    ) -> Answer {
+        match Arc::clone(&self.notifications).try_acquire_owned() {
+            Ok(permit) => {
+                self.run_in_background(permit, router, bytes, ctx, in_flight);
+                Answer::Now(empty(StatusCode::OK))
+            }
+            Err(_) => Answer::Later(Box::pin(async move {
+                let permit = Arc::clone(&self.notifications)
+                    .acquire_owned()
+                    .await
+                    .expect("the notification pool is never closed");
+                self.run_in_background(permit, router, bytes, ctx, in_flight);
+                empty(StatusCode::OK)
+            })),
+        }
+    }
+
+    /// Runs a notification-only message after the answer is sent.
+    fn run_in_background(
+        &self,
+        permit: OwnedSemaphorePermit,
+        router: Arc<Router>,
+        bytes: Bytes,
+        ctx: Context,
+        in_flight: Option<InFlight>,
     ) {
-        let permit = Arc::clone(&self.notifications).acquire_owned().await;
         let timeout = self.config.request_timeout;
         let cancelled = self.cancel_background.clone();
+        // Kept small (the task is allocated and moved whole): synchronous
+        // methods run in place; anything that waits is boxed.
         self.background.spawn(async move {
             let _permit = permit;
             let _in_flight = in_flight;
-            let run = async {
-                let run = router.handle(&bytes, &ctx);
-                match timeout {
-                    Some(limit) => {
-                        if tokio::time::timeout(limit, run).await.is_err() {
-                            tracing::warn!(timeout = ?limit, "notification cancelled: it ran past the request timeout");
-                        }
-                    }
-                    None => {
-                        run.await;
-                    }
-                }
-            };
-            tokio::select! {
-                () = run => {}
-                () = cancelled.cancelled() => {
-                    tracing::warn!("notification cancelled: the shutdown grace period is over");
-                }
+            let waits = router.parse(&bytes).run_now(&ctx).is_err();
+            if waits {
+                Box::pin(run_notification(router, bytes, ctx, timeout, cancelled)).await;
             }
         });
     }
+}
+
+/// Runs a notification-only message with asynchronous methods, within the
+/// request timeout and until the shutdown grace period is over.
+async fn run_notification(
+    router: Arc<Router>,
+    bytes: Bytes,
+    ctx: Context,
+    timeout: Option<std::time::Duration>,
+    cancelled: CancellationToken,
+) {
+    let run = async {
+        match timeout {
+            Some(limit) => {
+                if tokio::time::timeout(limit, router.handle(&bytes, &ctx))
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(timeout = ?limit, "notification cancelled: it ran past the request timeout");
+                }
+            }
+            None => {
+                router.handle(&bytes, &ctx).await;
+            }
+        }
+    };
+    tokio::select! {
+        () = run => {}
+        () = cancelled.cancelled() => {
+            tracing::warn!("notification cancelled: the shutdown grace period is over");
+        }
+    }
+}
+
+/// The HTTP answer to a message's answer, with the headers and cookies its methods set.
+fn respond(answer: Option<Vec<u8>>, ctx: &Context) -> Response<ResponseBody> {
+    let mut response = match answer {
+        Some(body) => json(StatusCode::OK, body),
+        None => empty(StatusCode::OK),
+    };
+    apply_effects(&mut response, ctx.take_response_effects());
+    response
 }
 
 /// The context of one message: peer, connection, headers and the request's other extensions.
@@ -594,6 +940,10 @@ fn apply_effects(response: &mut Response<ResponseBody>, effects: ResponseEffects
 
 /// `application/json` (and the JSON-RPC variants), any casing, UTF-8 or no charset.
 fn check_content_type(value: &HeaderValue) -> Result<(), String> {
+    if value.as_bytes().eq_ignore_ascii_case(b"application/json") {
+        // What nearly every client sends.
+        return Ok(());
+    }
     let text = value
         .to_str()
         .map_err(|_| "the Content-Type header is not text".to_owned())?;

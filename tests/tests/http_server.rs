@@ -342,6 +342,65 @@ async fn a_notification_is_acknowledged_while_its_method_still_runs() {
     .await;
 }
 
+#[tokio::test]
+async fn synchronous_notifications_run_once_each_in_order_over_every_path() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
+    let mut router = Router::new();
+    {
+        let seen = Arc::clone(&seen);
+        router
+            .method("record", move |params: Params<'_>, _: &Context| {
+                let (n,): (i64,) = params.decode(&["n"])?;
+                seen.lock().unwrap().push(n);
+                Ok::<_, Error>(())
+            })
+            .unwrap();
+    }
+    let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
+    let notification = |n: i64| format!(r#"{{"jsonrpc":"2.0","method":"record","params":[{n}]}}"#);
+
+    // HTTP/1.1 on one raw connection: single notifications and a batch of them.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    for body in [
+        notification(1),
+        notification(2),
+        format!("[{},{}]", notification(3), notification(4)),
+    ] {
+        stream
+            .write_all(&raw_request("POST", "/", &[], &body))
+            .await
+            .unwrap();
+        let (status, _, answer) = read_response(&mut stream).await;
+        assert_eq!((status, answer.as_str()), (200, ""));
+    }
+    eventually("the HTTP/1.1 notifications ran", || {
+        seen.lock().unwrap().len() == 4
+    })
+    .await;
+    assert_eq!(*seen.lock().unwrap(), [1, 2, 3, 4]);
+
+    // Through the CORS layer (an Origin header) and over HTTP/2.
+    let reply = send(
+        &client(),
+        post(addr, "/")
+            .header("origin", "https://app.example")
+            .body(full(notification(5)))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let http2: TestClient = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let reply = send(&http2, post(addr, "/").body(full(notification(6))).unwrap()).await;
+    assert_eq!(reply.version, Version::HTTP_2);
+    assert!(reply.body.is_empty());
+    eventually("every notification ran", || seen.lock().unwrap().len() == 6).await;
+    let mut all = seen.lock().unwrap().clone();
+    all.sort_unstable();
+    assert_eq!(all, [1, 2, 3, 4, 5, 6], "each ran exactly once");
+}
+
 // ---------------------------------------------------------------------------
 // 3. Content types.
 
@@ -1126,6 +1185,38 @@ async fn a_client_that_sends_nothing_or_too_little_to_tell_the_protocol_is_disco
         closes_within(&mut ambiguous, Duration::from_secs(1)).await,
         "a connection stalled in the protocol preface is still open"
     );
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_but_a_long_request_is_not_cut() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .header_read_timeout(Duration::from_millis(200))
+            .mount("/", test_router()),
+    )
+    .await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // A call that runs for three timeouts is answered: it is in flight, not idle.
+    stream
+        .write_all(&raw_request(
+            "POST",
+            "/",
+            &[],
+            &request_json("sleep", json!([600]), 1),
+        ))
+        .await
+        .unwrap();
+    let (status, _, body) = read_response(&mut stream).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["result"], 600);
+    // The same connection, idle after its answer, is closed after about one timeout.
+    let idle_since = Instant::now();
+    assert!(
+        closes_within(&mut stream, Duration::from_secs(2)).await,
+        "an idle keep-alive connection is still open"
+    );
+    let idle = idle_since.elapsed();
+    assert!(idle >= Duration::from_millis(150), "closed after {idle:?}");
 }
 
 // ---------------------------------------------------------------------------

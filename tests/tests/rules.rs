@@ -550,3 +550,65 @@ fn echoed_names_are_clipped() {
     let answer = block_on(router().handle(input.as_bytes(), &Context::new())).unwrap();
     assert!(answer.len() < 1_000, "answer of {} bytes", answer.len());
 }
+
+#[test]
+fn run_now_answers_messages_without_asynchronous_methods_exactly_as_run_does() {
+    let router = router();
+    let ctx = Context::new();
+    let immediate = [
+        r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"fail","id":"x"}"#,
+        r#"{"jsonrpc":"2.0","method":"missing","id":2}"#,
+        r#"{"jsonrpc":"2.0","method":"add","params":[1,2]}"#,
+        r#"{"jsonrpc":"2.0","method":1,"id":3}"#,
+        r#"[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"missing","id":2},{"foo":1}]"#,
+        r#"[{"jsonrpc":"2.0","method":"add","params":[1,2]}]"#,
+        r#"{"jsonrpc":"2.0","method""#,
+        r#"[]"#,
+    ];
+    for input in immediate {
+        let call = router.parse(input.as_bytes());
+        assert!(call.is_immediate(), "{input}");
+        let now = call
+            .run_now(&ctx)
+            .unwrap_or_else(|_| panic!("{input} waits for nothing"));
+        let awaited = block_on(router.handle(input.as_bytes(), &ctx));
+        assert_eq!(now, awaited, "{input}");
+    }
+}
+
+#[test]
+fn run_now_hands_back_untouched_a_message_with_an_asynchronous_method() {
+    let mut router = router();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    router
+        .method("count", move |_: Params<'_>, _: &Context| {
+            Ok::<_, Error>(counter.fetch_add(1, Ordering::SeqCst) + 1)
+        })
+        .unwrap();
+    let ctx = Context::new();
+    let waiting = [
+        r#"{"jsonrpc":"2.0","method":"greet","params":["ann"],"id":1}"#,
+        r#"{"jsonrpc":"2.0","method":"blocking_square","params":[3],"id":2}"#,
+        r#"[{"jsonrpc":"2.0","method":"count","id":1},{"jsonrpc":"2.0","method":"greet","params":["bo"],"id":2}]"#,
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for input in waiting {
+        let call = router.parse(input.as_bytes());
+        assert!(!call.is_immediate(), "{input}");
+        let Err(call) = call.run_now(&ctx) else {
+            panic!("{input} has an asynchronous method and ran at once");
+        };
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "{input}: nothing ran yet");
+        let handed_back = runtime.block_on(call.run(&ctx));
+        runs.store(0, Ordering::SeqCst);
+        let fresh = runtime.block_on(router.handle(input.as_bytes(), &ctx));
+        runs.store(0, Ordering::SeqCst);
+        assert_eq!(handed_back, fresh, "{input}");
+        assert!(handed_back.is_some(), "{input}");
+    }
+}

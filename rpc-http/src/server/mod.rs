@@ -4,10 +4,13 @@ mod listener;
 #[cfg(feature = "tls")]
 mod tls;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Poll, Wake, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -31,8 +34,8 @@ use tower_http::decompression::RequestDecompressionLayer;
 use crate::config::HttpConfig;
 use crate::error::Error;
 use crate::service::{
-    refusal, ConnectionId, Meta, PeerAddr, ResponseBody, RpcService, RpcServiceBuilder,
-    SkipCompression,
+    refusal, AfterAnswer, ConnectionId, Meta, PeerAddr, ResponseBody, ResponseFuture, RpcService,
+    RpcServiceBuilder, SkipCompression,
 };
 use crate::stats::Stats;
 
@@ -57,7 +60,7 @@ pub use tls::TlsConfig;
 /// | option | default |
 /// |---|---|
 /// | [`max_connections`](Self::max_connections) | 10 000 (more wait in the kernel's backlog) |
-/// | [`header_read_timeout`](Self::header_read_timeout) | 30 s (a client that sends headers slower is disconnected) |
+/// | [`header_read_timeout`](Self::header_read_timeout) | 30 s (a connection with no request in flight that delivers no request head for this long is closed: slow, silent and idle clients alike) |
 /// | [`shutdown_timeout`](Self::shutdown_timeout) | 30 s (then remaining connections are closed) |
 /// | [`cors`](Self::cors) | any origin, `POST`/`GET`/`OPTIONS`, any header, preflight cached 1 day |
 /// | [`compression`](Self::compression) | gzip, brotli and zstd for answers of 1 KiB or more, by `Accept-Encoding`; compressed requests accepted |
@@ -283,7 +286,15 @@ impl Server {
         self
     }
 
-    /// How long a client may take to send a request's headers.
+    /// How long a connection may go without a request: from when it opens,
+    /// or from its last answer, to the end of the next request's head. A
+    /// client that is slower (sending nothing, dribbling its headers, or
+    /// idling on a keep-alive connection) is disconnected. A request in
+    /// flight is not cut short: that is the request timeout's job
+    /// ([`HttpConfig::request_timeout`]).
+    ///
+    /// The check runs four times per timeout, so a connection is closed
+    /// between the timeout and a quarter more.
     #[must_use]
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
@@ -392,8 +403,77 @@ impl ServerHandle {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// How many watchdog ticks make up the header read timeout.
+const IDLE_TICKS: u32 = 4;
+
 /// What the server writes: the service's own body, or the layers' (boxed: it is large).
 type HttpBody = EitherBody<ResponseBody, UnsyncBoxBody<Bytes, BoxError>>;
+
+type LayeredFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<HttpBody>, BoxError>> + Send>>;
+
+/// Requests started and finished on one connection, read by its idle watchdog.
+#[derive(Default)]
+struct Activity {
+    started: AtomicU64,
+    finished: AtomicU64,
+}
+
+impl Activity {
+    /// Whether a request is in flight, and a count that moves with every start and finish.
+    fn snapshot(&self) -> (bool, u64) {
+        let finished = self.finished.load(Ordering::Acquire);
+        let started = self.started.load(Ordering::Acquire);
+        (started != finished, started.wrapping_add(finished))
+    }
+}
+
+/// How a connection's serving ended.
+enum Ending<T> {
+    /// The connection closed (the client's doing, or an error).
+    Closed(T),
+    /// The idle watchdog fired.
+    Idle,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+/// Wakes a connection's task for its watchdog and shutdown signal, and
+/// remembers that it did.
+struct ControlWake {
+    woken: AtomicBool,
+    /// The connection task's waker; kept (not taken) by a wake, so that it is
+    /// registered once rather than on every poll.
+    task: Mutex<Option<Waker>>,
+}
+
+impl ControlWake {
+    fn register(&self, waker: &Waker) {
+        *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker.clone());
+    }
+}
+
+impl Wake for ControlWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        if let Some(task) = &*self.task.lock().unwrap_or_else(PoisonError::into_inner) {
+            task.wake_by_ref();
+        }
+    }
+}
+
+/// Counts a request as finished when its answer is ready, or when it is dropped unanswered.
+struct InFlightRequest(Arc<Activity>);
+
+impl Drop for InFlightRequest {
+    fn drop(&mut self) {
+        self.0.finished.fetch_add(1, Ordering::Release);
+    }
+}
 
 /// The service of one connection: requests go straight to the RPC service,
 /// or through the CORS and compression layers when a header asks for them.
@@ -404,7 +484,38 @@ struct ConnectionService<S> {
     id: u64,
     cors_on: bool,
     compression_on: bool,
-    seen: Arc<AtomicBool>,
+    activity: Arc<Activity>,
+    after_answer: Arc<AfterAnswer>,
+}
+
+/// The answer to one request on a server connection. Not boxed on the
+/// direct path: hyper keeps it in the connection's own state.
+struct ConnectionFuture {
+    inner: ConnectionFutureInner,
+    _in_flight: InFlightRequest,
+}
+
+enum ConnectionFutureInner {
+    Direct(ResponseFuture<Incoming>),
+    Layered(LayeredFuture),
+    Refused(Option<http::Response<ResponseBody>>),
+}
+
+impl Future for ConnectionFuture {
+    type Output = Result<http::Response<HttpBody>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().inner {
+            ConnectionFutureInner::Direct(future) => Pin::new(future)
+                .poll(cx)
+                .map(|response| Ok(response.map(EitherBody::Left))),
+            ConnectionFutureInner::Layered(future) => future.as_mut().poll(cx),
+            ConnectionFutureInner::Refused(response) => Poll::Ready(Ok(response
+                .take()
+                .expect("ConnectionFuture polled after completion")
+                .map(EitherBody::Left))),
+        }
+    }
 }
 
 impl<S, B> hyper::service::Service<Request<Incoming>> for ConnectionService<S>
@@ -417,12 +528,16 @@ where
 {
     type Response = http::Response<HttpBody>;
     type Error = BoxError;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>,
-    >;
+    type Future = ConnectionFuture;
 
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
-        self.seen.store(true, Ordering::Relaxed);
+        self.activity.started.fetch_add(1, Ordering::Release);
+        let in_flight = InFlightRequest(Arc::clone(&self.activity));
+        // HTTP/1 requests are answered inside the connection's own task, which
+        // runs their synchronous notifications after each turn; HTTP/2 ones
+        // are answered in tasks of their own and use the background pool.
+        let after_answer =
+            (request.version() < http::Version::HTTP_2).then_some(&self.after_answer);
         let headers = request.headers();
         if let Some(encoding) = headers.get(CONTENT_ENCODING) {
             if !decodable(encoding) {
@@ -438,7 +553,10 @@ where
                     ACCEPT_ENCODING,
                     http::HeaderValue::from_static("gzip, br, zstd"),
                 );
-                return Box::pin(async move { Ok(response.map(EitherBody::Left)) });
+                return ConnectionFuture {
+                    inner: ConnectionFutureInner::Refused(Some(response)),
+                    _in_flight: in_flight,
+                };
             }
         }
         // The layers only have work when one of these headers is there;
@@ -446,23 +564,30 @@ where
         let needs_layers = (self.cors_on && headers.contains_key(ORIGIN))
             || (self.compression_on && headers.contains_key(ACCEPT_ENCODING))
             || headers.contains_key(CONTENT_ENCODING);
-        if needs_layers {
+        let inner = if needs_layers {
             if let Some(peer) = self.peer {
                 request.extensions_mut().insert(PeerAddr(peer));
             }
             request.extensions_mut().insert(ConnectionId(self.id));
+            if let Some(after_answer) = after_answer {
+                request.extensions_mut().insert(Arc::clone(after_answer));
+            }
             let layered = self.layered.clone().oneshot(request);
-            Box::pin(async move {
+            ConnectionFutureInner::Layered(Box::pin(async move {
                 let response = layered.await.map_err(Into::into)?;
                 Ok(response.map(|body| EitherBody::Right(body.map_err(Into::into).boxed_unsync())))
-            })
+            }))
         } else {
             let meta = Meta {
                 peer: self.peer,
                 connection: Some(self.id),
+                after_answer: after_answer.map(Arc::clone),
             };
-            let direct = self.rpc.handle_direct(request, meta);
-            Box::pin(async move { Ok(direct.await.map(EitherBody::Left)) })
+            ConnectionFutureInner::Direct(self.rpc.handle_direct(request, meta))
+        };
+        ConnectionFuture {
+            inner,
+            _in_flight: in_flight,
         }
     }
 }
@@ -604,54 +729,102 @@ impl Connection {
             .layer(options.compression.layer())
             .layer(RequestDecompressionLayer::new())
             .service(self.rpc.clone());
-        let seen_request = Arc::new(AtomicBool::new(false));
+        let activity = Arc::new(Activity::default());
+        let after_answer = Arc::new(AfterAnswer::default());
         let service = ConnectionService {
+            after_answer: Arc::clone(&after_answer),
             rpc: self.rpc.clone(),
             layered: stack,
             peer,
             id,
             cors_on: options.cors.is_some(),
             compression_on: options.compression.is_on(),
-            seen: Arc::clone(&seen_request),
+            activity: Arc::clone(&activity),
         };
         let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(options.header_read_timeout)
-            .keep_alive(true);
+        // hyper's own header read timeout arms a timer for every request;
+        // the idle watchdog below does the same job with one per connection.
+        builder.http1().header_read_timeout(None).keep_alive(true);
         builder.http2().timer(TokioTimer::new());
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+        let connection = builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(connection);
-        // hyper's header read timeout starts once it knows the protocol; this
-        // one also covers a client that sends nothing, or too little to tell
-        // HTTP/1 from HTTP/2, before its first request.
-        let first_request = tokio::time::sleep(options.header_read_timeout);
-        tokio::pin!(first_request);
-        let mut awaiting_first_request = true;
-        loop {
-            tokio::select! {
-                result = connection.as_mut() => {
-                    if let Err(err) = result {
-                        tracing::debug!(error = %err, connection = id, "connection ended with an error");
-                    }
-                    return;
+        // The watchdog: a connection with no request in flight and none
+        // started or finished for the whole header read timeout is closed,
+        // whatever it is doing meanwhile (sending nothing, too little to
+        // tell HTTP/1 from HTTP/2, half a request head, or idling between
+        // requests). It wakes every quarter of the timeout, so the timeout
+        // holds to within a quarter.
+        let tick = (options.header_read_timeout / IDLE_TICKS).max(Duration::from_millis(1));
+        let watchdog = tokio::time::sleep(tick);
+        tokio::pin!(watchdog);
+        let shutdown = stop_requested(&mut self.shutdown);
+        tokio::pin!(shutdown);
+        let mut last_progress = 0;
+        let mut idle_ticks = 0;
+        // The watchdog and the shutdown signal are polled only when they woke
+        // the task, not on each of the connection's own wake-ups.
+        let control = Arc::new(ControlWake {
+            woken: AtomicBool::new(true),
+            task: Mutex::new(None),
+        });
+        let control_waker = Waker::from(Arc::clone(&control));
+        let mut registered: Option<Waker> = None;
+        let outcome = std::future::poll_fn(|cx| {
+            // A task's waker rarely changes: register it only when it does.
+            if !registered
+                .as_ref()
+                .is_some_and(|waker| waker.will_wake(cx.waker()))
+            {
+                control.register(cx.waker());
+                registered = Some(cx.waker().clone());
+            }
+            if control.woken.swap(false, Ordering::AcqRel) {
+                let mut control_cx = std::task::Context::from_waker(&control_waker);
+                if shutdown.as_mut().poll(&mut control_cx).is_ready() {
+                    return Poll::Ready(Ending::Shutdown);
                 }
-                () = first_request.as_mut(), if awaiting_first_request => {
-                    if !seen_request.load(Ordering::Relaxed) {
-                        tracing::debug!(connection = id, "no request within the header read timeout; closing");
-                        return;
+                while watchdog.as_mut().poll(&mut control_cx).is_ready() {
+                    let (in_flight, progress) = activity.snapshot();
+                    if in_flight || progress != last_progress {
+                        last_progress = progress;
+                        idle_ticks = 0;
+                    } else {
+                        idle_ticks += 1;
                     }
-                    awaiting_first_request = false;
-                }
-                _ = stop_requested(&mut self.shutdown) => {
-                    connection.as_mut().graceful_shutdown();
-                    if let Err(err) = connection.await {
-                        tracing::debug!(error = %err, connection = id, "connection ended with an error during shutdown");
+                    if idle_ticks >= IDLE_TICKS {
+                        return Poll::Ready(Ending::Idle);
                     }
-                    return;
+                    watchdog.as_mut().reset(tokio::time::Instant::now() + tick);
                 }
             }
+            let polled = connection.as_mut().poll(cx);
+            // The answers of this turn are written: now their notifications run.
+            after_answer.run();
+            polled.map(Ending::Closed)
+        })
+        .await;
+        let result = match outcome {
+            Ending::Closed(result) => result,
+            Ending::Idle => {
+                tracing::debug!(
+                    connection = id,
+                    "no request within the header read timeout; closing"
+                );
+                connection.as_mut().graceful_shutdown();
+                match tokio::time::timeout(tick, connection).await {
+                    Ok(result) => result,
+                    // Still open a tick after it was asked to close: dropped.
+                    Err(_) => Ok(()),
+                }
+            }
+            Ending::Shutdown => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        after_answer.run();
+        if let Err(err) = result {
+            tracing::debug!(error = %err, connection = id, "connection ended with an error");
         }
     }
 }
