@@ -106,7 +106,7 @@ impl<'a> Call<'_, 'a> {
         };
         match message {
             Message::Single(entry) => {
-                let mut out = single_buffer(&entry, self.input_len);
+                let mut out = Vec::with_capacity(answer_capacity(&entry, self.input_len));
                 match router.resolve(entry) {
                     Resolved::Async(handler, request) => {
                         run_async(handler, request, ctx, router.observer(), &mut out).await
@@ -144,18 +144,19 @@ impl<'a> Call<'_, 'a> {
         };
         match message {
             Message::Single(entry) => {
-                let mut out = single_buffer(&entry, self.input_len);
+                let capacity = answer_capacity(&entry, self.input_len);
                 match router.resolve(entry) {
-                    Resolved::Ready(ready) => run_ready(ready, ctx, router.observer(), &mut out),
-                    Resolved::Async(_, request) => {
-                        return Err(Call {
-                            router,
-                            message: Ok(Message::Single(Entry::Valid(request))),
-                            input_len: self.input_len,
-                        })
+                    Resolved::Ready(ready) => {
+                        let mut out = Vec::with_capacity(capacity);
+                        run_ready(ready, ctx, router.observer(), &mut out);
+                        Ok((!out.is_empty()).then_some(out))
                     }
+                    Resolved::Async(_, request) => Err(Call {
+                        router,
+                        message: Ok(Message::Single(Entry::Valid(request))),
+                        input_len: self.input_len,
+                    }),
                 }
-                Ok((!out.is_empty()).then_some(out))
             }
             Message::Batch(entries) => {
                 if entries.iter().any(|entry| router.waits(entry)) {
@@ -187,12 +188,16 @@ fn message_error(err: MessageError) -> Vec<u8> {
     out
 }
 
-/// The buffer for the answer to a single entry.
-fn single_buffer(entry: &Entry<'_>, input_len: usize) -> Vec<u8> {
+/// The room to reserve for the answer to a single entry.
+fn answer_capacity(entry: &Entry<'_>, input_len: usize) -> usize {
     // Answers tend to be about as long as questions; this spares regrowth.
     // A notification gets no answer, so no buffer.
     let notification = matches!(entry, Entry::Valid(request) if request.is_notification());
-    Vec::with_capacity(if notification { 0 } else { input_len + 64 })
+    if notification {
+        0
+    } else {
+        input_len + 64
+    }
 }
 
 /// The buffer for a batch answer, opened.

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
 /// | [`request_timeout`](Self::request_timeout) | 60 s | the call (asynchronous methods) is cancelled and answered with `-32000`, `data: "request timed out"` |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |
-/// | [`notification_concurrency`](Self::notification_concurrency) | 64 | further notification-only messages wait for a slot before they are acknowledged |
+/// | [`notification_concurrency`](Self::notification_concurrency) | 64 | further notification-only messages for the pool wait for a slot before they are acknowledged |
 /// | [`get`](Self::get) | off | `GET` is answered with `405` |
 /// | [`jsonp`](Self::jsonp) | off | the `callback` parameter is ignored |
 ///
@@ -55,8 +55,8 @@ impl HttpConfig {
     /// How long one message may run before it is cancelled; `None` for no limit.
     ///
     /// It bounds what waits: asynchronous and blocking methods. A message of
-    /// only synchronous methods is answered in the poll that reads it, with no
-    /// timer; nothing could interrupt it anyway.
+    /// only synchronous methods is normally answered in the poll that reads
+    /// it, with no timer; nothing could interrupt it anyway.
     #[must_use]
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = timeout;
@@ -71,6 +71,13 @@ impl HttpConfig {
     }
 
     /// How many notification-only messages may run in the background at once (at least 1).
+    ///
+    /// The pool takes what has to wait (asynchronous and blocking methods),
+    /// and everything that arrives over HTTP/2 or through an embedding app.
+    /// A message of only synchronous methods on an HTTP/1 connection of the
+    /// [`Server`](crate::Server) is run by that connection right after its
+    /// answer is written: the client does not wait for it either, and it
+    /// needs no task.
     #[must_use]
     pub fn notification_concurrency(mut self, count: usize) -> Self {
         self.notification_concurrency = count.max(1);

@@ -17,7 +17,7 @@ use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE,
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use rpc_core::{
-    error_response, Context, Error as RpcError, ErrorCode, HeaderLookup, Id, ResponseEffects,
+    error_response, Call, Context, Error as RpcError, ErrorCode, HeaderLookup, Id, ResponseEffects,
     Router,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -66,10 +66,11 @@ impl Meta {
 }
 
 /// Notification-only messages of synchronous methods that an HTTP/1
-/// connection of the [`Server`](crate::Server) runs itself, after its turn
-/// has written the answer: no task to spawn, and the client has its answer
-/// before they start. (One connection's HTTP/1 requests are answered one
-/// after another, so they are queued in order and run in order.)
+/// connection of the [`Server`](crate::Server) runs itself, after the poll
+/// of the connection that produced their answer (hyper has then normally
+/// written it): no task to spawn, and the client does not wait for them.
+/// They run in the order they arrived. Requests pipelined behind one may be
+/// answered in the same poll, before it runs.
 #[derive(Default)]
 pub(crate) struct AfterAnswer {
     queued: AtomicBool,
@@ -112,7 +113,21 @@ impl AfterAnswer {
                 .parse(&notification.bytes)
                 .run_now(&notification.ctx)
                 .is_ok();
-            debug_assert!(ran, "only messages that run at once are queued here");
+            if !ran {
+                // Only messages that run at once are queued; should one not,
+                // it still runs rather than being lost.
+                tracing::error!("a queued notification had to wait; running it in a task");
+                let Notification {
+                    router,
+                    bytes,
+                    ctx,
+                    _in_flight,
+                } = notification;
+                tokio::spawn(async move {
+                    let _in_flight = _in_flight;
+                    router.handle(&bytes, &ctx).await;
+                });
+            }
         }
     }
 }
@@ -140,7 +155,7 @@ impl AfterAnswer {
 /// | request | answer |
 /// |---|---|
 /// | `POST` with a JSON body | `200` and the JSON-RPC response (`application/json`) |
-/// | `POST` of only notifications | `200` with an empty body at once; the methods run in the background |
+/// | `POST` of only notifications | `200` with an empty body at once; the methods run after it (see [`HttpConfig::notification_concurrency`]) |
 /// | `POST` with another `Content-Type` | `415` (accepted: `application/json`, `application/json-rpc`, `application/jsonrequest`; a charset other than UTF-8 is refused; no `Content-Type` at all is accepted) |
 /// | `POST` body over the limit | `413` |
 /// | `GET` (when enabled) | see [`HttpConfig::get`] |
@@ -461,23 +476,30 @@ where
                         .config
                         .max_body_size;
                     loop {
-                        match std::task::ready!(body.as_mut().poll_frame(cx)) {
-                            Some(Ok(frame)) => {
-                                if let Ok(mut data) = frame.into_data() {
-                                    if !received.push(&mut data, limit) {
-                                        return Poll::Ready(too_large(limit));
+                        let refused = match std::task::ready!(body.as_mut().poll_frame(cx)) {
+                            Some(Ok(frame)) => match frame.into_data() {
+                                Ok(mut data) => {
+                                    let expected = body.size_hint().lower();
+                                    if received.push(&mut data, limit, expected) {
+                                        continue;
                                     }
+                                    too_large(limit)
                                 }
-                            }
+                                // Trailers: nothing to keep.
+                                Err(_) => continue,
+                            },
                             Some(Err(err)) => {
                                 let err: BoxError = err.into();
-                                return Poll::Ready(refusal(
+                                refusal(
                                     StatusCode::BAD_REQUEST,
                                     format!("could not read the request body: {err}"),
-                                ));
+                                )
                             }
                             None => break,
-                        }
+                        };
+                        // Answered: a later poll is a poll after completion.
+                        then.take();
+                        return Poll::Ready(refused);
                     }
                     let AfterBody {
                         shared,
@@ -513,7 +535,9 @@ struct Received {
 
 impl Received {
     /// Adds a chunk; `false` when the body grows past `limit` bytes.
-    fn push(&mut self, data: &mut impl Buf, limit: usize) -> bool {
+    /// `expected` is what the body says is still to come (its length, for
+    /// a `Content-Length` body), to size the joined buffer once.
+    fn push(&mut self, data: &mut impl Buf, limit: usize, expected: u64) -> bool {
         let had = self.first.as_ref().map_or(self.joined.len(), Bytes::len);
         if data.remaining() > limit.saturating_sub(had) {
             return false;
@@ -523,6 +547,9 @@ impl Received {
             return true;
         }
         if let Some(first) = self.first.take() {
+            let total = (first.len() + data.remaining())
+                .saturating_add(usize::try_from(expected).unwrap_or(usize::MAX));
+            self.joined.reserve(total.min(limit));
             self.joined.extend_from_slice(&first);
         }
         while data.has_remaining() {
@@ -808,13 +835,12 @@ impl Shared {
         let timeout = self.config.request_timeout;
         let cancelled = self.cancel_background.clone();
         // Kept small (the task is allocated and moved whole): synchronous
-        // methods run in place; anything that waits is boxed.
+        // methods run in place; what waits is boxed.
         self.background.spawn(async move {
             let _permit = permit;
             let _in_flight = in_flight;
-            let waits = router.parse(&bytes).run_now(&ctx).is_err();
-            if waits {
-                Box::pin(run_notification(router, bytes, ctx, timeout, cancelled)).await;
+            if let Err(call) = router.parse(&bytes).run_now(&ctx) {
+                Box::pin(run_notification(call, &ctx, timeout, cancelled)).await;
             }
         });
     }
@@ -823,24 +849,20 @@ impl Shared {
 /// Runs a notification-only message with asynchronous methods, within the
 /// request timeout and until the shutdown grace period is over.
 async fn run_notification(
-    router: Arc<Router>,
-    bytes: Bytes,
-    ctx: Context,
+    call: Call<'_, '_>,
+    ctx: &Context,
     timeout: Option<std::time::Duration>,
     cancelled: CancellationToken,
 ) {
     let run = async {
         match timeout {
             Some(limit) => {
-                if tokio::time::timeout(limit, router.handle(&bytes, &ctx))
-                    .await
-                    .is_err()
-                {
+                if tokio::time::timeout(limit, call.run(ctx)).await.is_err() {
                     tracing::warn!(timeout = ?limit, "notification cancelled: it ran past the request timeout");
                 }
             }
             None => {
-                router.handle(&bytes, &ctx).await;
+                call.run(ctx).await;
             }
         }
     };

@@ -1219,6 +1219,51 @@ async fn an_idle_keep_alive_connection_is_closed_but_a_long_request_is_not_cut()
     assert!(idle >= Duration::from_millis(150), "closed after {idle:?}");
 }
 
+#[tokio::test]
+async fn a_slow_reader_gets_its_whole_answer_past_the_header_read_timeout() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .header_read_timeout(Duration::from_millis(200))
+            .mount("/", test_router()),
+    )
+    .await;
+    // Far more than the socket buffers hold: the answer is still being
+    // written long after its request finished.
+    let size = 32 << 20;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(&raw_request(
+            "POST",
+            "/",
+            &[],
+            &request_json("text", json!([size]), 1),
+        ))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut received = 0usize;
+    let mut chunk = vec![0u8; 512 << 10];
+    loop {
+        let n = timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .expect("data in time")
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        received += n;
+        if received > size {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        started.elapsed() > Duration::from_millis(500),
+        "the reading took several timeouts"
+    );
+    assert!(received > size, "the answer was cut after {received} bytes");
+}
+
 // ---------------------------------------------------------------------------
 // 13. Connection limit.
 

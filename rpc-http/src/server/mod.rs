@@ -412,30 +412,98 @@ type HttpBody = EitherBody<ResponseBody, UnsyncBoxBody<Bytes, BoxError>>;
 type LayeredFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<HttpBody>, BoxError>> + Send>>;
 
-/// Requests started and finished on one connection, read by its idle watchdog.
+/// Requests started and finished, and writes made, on one connection: what
+/// its idle watchdog reads.
 #[derive(Default)]
 struct Activity {
     started: AtomicU64,
     finished: AtomicU64,
+    /// Writes that moved bytes: an answer still going out to a slow reader
+    /// (its request counts as finished once its head is ready) is progress.
+    /// Reads are not counted: a client dribbling a request head is not.
+    writes: AtomicU64,
 }
 
 impl Activity {
-    /// Whether a request is in flight, and a count that moves with every start and finish.
+    /// Whether a request is in flight, and a count that moves with every start, finish and write.
     fn snapshot(&self) -> (bool, u64) {
         let finished = self.finished.load(Ordering::Acquire);
         let started = self.started.load(Ordering::Acquire);
-        (started != finished, started.wrapping_add(finished))
+        let writes = self.writes.load(Ordering::Relaxed);
+        (
+            started != finished,
+            started.wrapping_add(finished).wrapping_add(writes),
+        )
     }
 }
 
-/// How a connection's serving ended.
-enum Ending<T> {
-    /// The connection closed (the client's doing, or an error).
-    Closed(T),
-    /// The idle watchdog fired.
-    Idle,
-    /// The server is shutting down.
-    Shutdown,
+pin_project_lite::pin_project! {
+    /// A connection's stream, counting the writes that move bytes.
+    struct CountingWrites<I> {
+        #[pin]
+        io: I,
+        activity: Arc<Activity>,
+    }
+}
+
+impl<I: AsyncRead> AsyncRead for CountingWrites<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.project().io.poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite> CountingWrites<I> {
+    fn count(activity: &Activity, written: &Poll<std::io::Result<usize>>) {
+        if matches!(written, Poll::Ready(Ok(n)) if *n > 0) {
+            activity.writes.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl<I: AsyncWrite> AsyncWrite for CountingWrites<I> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.project();
+        let written = this.io.poll_write(cx, buf);
+        Self::count(this.activity, &written);
+        written
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.project();
+        let written = this.io.poll_write_vectored(cx, bufs);
+        Self::count(this.activity, &written);
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.project().io.poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.project().io.poll_shutdown(cx)
+    }
 }
 
 /// Wakes a connection's task for its watchdog and shutdown signal, and
@@ -746,14 +814,20 @@ impl Connection {
         // the idle watchdog below does the same job with one per connection.
         builder.http1().header_read_timeout(None).keep_alive(true);
         builder.http2().timer(TokioTimer::new());
+        let io = CountingWrites {
+            io,
+            activity: Arc::clone(&activity),
+        };
         let connection = builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(connection);
-        // The watchdog: a connection with no request in flight and none
-        // started or finished for the whole header read timeout is closed,
-        // whatever it is doing meanwhile (sending nothing, too little to
-        // tell HTTP/1 from HTTP/2, half a request head, or idling between
-        // requests). It wakes every quarter of the timeout, so the timeout
-        // holds to within a quarter.
+        // The watchdog: a connection with no request in flight, and no
+        // request started or finished and nothing written for the whole
+        // header read timeout, is closed, whatever it is doing meanwhile
+        // (sending nothing, too little to tell HTTP/1 from HTTP/2, half a
+        // request head, or idling between requests). It wakes every quarter
+        // of the timeout, so the timeout holds to within a quarter. Once the
+        // connection is asked to close (idle, or the server shutting down),
+        // a tick without progress drops it.
         let tick = (options.header_read_timeout / IDLE_TICKS).max(Duration::from_millis(1));
         let watchdog = tokio::time::sleep(tick);
         tokio::pin!(watchdog);
@@ -761,6 +835,8 @@ impl Connection {
         tokio::pin!(shutdown);
         let mut last_progress = 0;
         let mut idle_ticks = 0;
+        let mut closing = false;
+        let mut shutting_down = false;
         // The watchdog and the shutdown signal are polled only when they woke
         // the task, not on each of the connection's own wake-ups.
         let control = Arc::new(ControlWake {
@@ -769,7 +845,7 @@ impl Connection {
         });
         let control_waker = Waker::from(Arc::clone(&control));
         let mut registered: Option<Waker> = None;
-        let outcome = std::future::poll_fn(|cx| {
+        let result = std::future::poll_fn(|cx| {
             // A task's waker rarely changes: register it only when it does.
             if !registered
                 .as_ref()
@@ -780,8 +856,13 @@ impl Connection {
             }
             if control.woken.swap(false, Ordering::AcqRel) {
                 let mut control_cx = std::task::Context::from_waker(&control_waker);
-                if shutdown.as_mut().poll(&mut control_cx).is_ready() {
-                    return Poll::Ready(Ending::Shutdown);
+                if !shutting_down && shutdown.as_mut().poll(&mut control_cx).is_ready() {
+                    shutting_down = true;
+                    if !closing {
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                        idle_ticks = 0;
+                    }
                 }
                 while watchdog.as_mut().poll(&mut control_cx).is_ready() {
                     let (in_flight, progress) = activity.snapshot();
@@ -791,38 +872,32 @@ impl Connection {
                     } else {
                         idle_ticks += 1;
                     }
+                    if closing && idle_ticks >= 1 {
+                        tracing::debug!(
+                            connection = id,
+                            "still open a tick after it was asked to close; dropped"
+                        );
+                        return Poll::Ready(Ok(()));
+                    }
                     if idle_ticks >= IDLE_TICKS {
-                        return Poll::Ready(Ending::Idle);
+                        tracing::debug!(
+                            connection = id,
+                            "no request within the header read timeout; closing"
+                        );
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                        idle_ticks = 0;
                     }
                     watchdog.as_mut().reset(tokio::time::Instant::now() + tick);
                 }
             }
             let polled = connection.as_mut().poll(cx);
-            // The answers of this turn are written: now their notifications run.
+            // The answers this poll produced are handed to the connection (and
+            // normally written): now their notifications run.
             after_answer.run();
-            polled.map(Ending::Closed)
+            polled
         })
         .await;
-        let result = match outcome {
-            Ending::Closed(result) => result,
-            Ending::Idle => {
-                tracing::debug!(
-                    connection = id,
-                    "no request within the header read timeout; closing"
-                );
-                connection.as_mut().graceful_shutdown();
-                match tokio::time::timeout(tick, connection).await {
-                    Ok(result) => result,
-                    // Still open a tick after it was asked to close: dropped.
-                    Err(_) => Ok(()),
-                }
-            }
-            Ending::Shutdown => {
-                connection.as_mut().graceful_shutdown();
-                connection.await
-            }
-        };
-        after_answer.run();
         if let Err(err) = result {
             tracing::debug!(error = %err, connection = id, "connection ended with an error");
         }
