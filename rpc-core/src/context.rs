@@ -148,6 +148,14 @@ impl Context {
         std::mem::take(&mut *self.effects())
     }
 
+    /// The headers and cookies methods set, once the context is done with
+    /// (no lock taken); for the transport, after dispatch.
+    pub fn into_response_effects(self) -> ResponseEffects {
+        self.effects
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn effects(&self) -> std::sync::MutexGuard<'_, ResponseEffects> {
         // No code that can panic runs under this lock, but a poisoned lock must never cost an answer.
         self.effects.lock().unwrap_or_else(PoisonError::into_inner)

@@ -96,7 +96,8 @@ impl AfterAnswer {
 
     /// Runs the queued notifications, in order.
     pub(crate) fn run(&self) {
-        if !self.queued.swap(false, Ordering::AcqRel) {
+        // Runs after every poll of the connection: a plain load when there is nothing.
+        if !self.queued.load(Ordering::Acquire) || !self.queued.swap(false, Ordering::AcqRel) {
             return;
         }
         loop {
@@ -672,11 +673,8 @@ impl Shared {
             }
         }
         let limit = self.config.max_body_size;
-        let declared = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > limit as u64) {
+        // The body knows its declared length (`Content-Length`), if any.
+        if request.body().size_hint().lower() > limit as u64 {
             return ResponseFuture::ready(too_large(limit));
         }
         let (parts, body) = request.into_parts();
@@ -770,15 +768,17 @@ impl Shared {
             return self.acknowledge(router, bytes, ctx, in_flight);
         }
         // A free slot means nobody is queued ahead; synchronous methods then
-        // run here and now. A timeout could not interrupt them anyway.
-        let call = match self.requests.try_acquire() {
-            Ok(_slot) => match call.run_now(&ctx) {
-                Ok(answer) => return Answer::Now(respond(answer, &ctx)),
-                Err(call) => call,
-            },
-            Err(_) => call,
-        };
-        drop(call);
+        // run here and now, done before the slot could matter (taking and
+        // giving it back would cost a lock). A timeout could not interrupt
+        // them anyway.
+        if self.requests.available_permits() > 0 {
+            match call.run_now(&ctx) {
+                Ok(answer) => return Answer::Now(respond(answer, ctx)),
+                Err(call) => drop(call),
+            }
+        } else {
+            drop(call);
+        }
         Answer::Later(Box::pin(async move {
             // Back-pressure, not refusal: past the limit, requests wait their turn.
             let _slot = self.requests.acquire().await;
@@ -793,7 +793,7 @@ impl Shared {
                     Err(_) => Some(timed_out(limit, id.as_ref())),
                 },
             };
-            respond(answer, &ctx)
+            respond(answer, ctx)
         }))
     }
 
@@ -875,12 +875,12 @@ async fn run_notification(
 }
 
 /// The HTTP answer to a message's answer, with the headers and cookies its methods set.
-fn respond(answer: Option<Vec<u8>>, ctx: &Context) -> Response<ResponseBody> {
+fn respond(answer: Option<Vec<u8>>, ctx: Context) -> Response<ResponseBody> {
     let mut response = match answer {
         Some(body) => json(StatusCode::OK, body),
         None => empty(StatusCode::OK),
     };
-    apply_effects(&mut response, ctx.take_response_effects());
+    apply_effects(&mut response, ctx.into_response_effects());
     response
 }
 
@@ -888,7 +888,11 @@ fn respond(answer: Option<Vec<u8>>, ctx: &Context) -> Response<ResponseBody> {
 fn context(mut parts: http::request::Parts, meta: Meta) -> Context {
     let mut ctx = Context::new();
     // Extensions win over the connection's own facts: an app in front may know better (a proxy's client).
-    let extra = Meta::take_from(&mut parts.extensions);
+    let extra = if parts.extensions.is_empty() {
+        Meta::default()
+    } else {
+        Meta::take_from(&mut parts.extensions)
+    };
     if let Some(addr) = extra.peer.or(meta.peer) {
         ctx = ctx.with_peer_addr(addr);
     }

@@ -607,7 +607,8 @@ where
         let after_answer =
             (request.version() < http::Version::HTTP_2).then_some(&self.after_answer);
         let headers = request.headers();
-        if let Some(encoding) = headers.get(CONTENT_ENCODING) {
+        let encoded = headers.get(CONTENT_ENCODING);
+        if let Some(encoding) = encoded {
             if !decodable(encoding) {
                 let mut response = refusal(
                     http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -631,7 +632,7 @@ where
         // other requests skip them, and their large compression body.
         let needs_layers = (self.cors_on && headers.contains_key(ORIGIN))
             || (self.compression_on && headers.contains_key(ACCEPT_ENCODING))
-            || headers.contains_key(CONTENT_ENCODING);
+            || encoded.is_some();
         let inner = if needs_layers {
             if let Some(peer) = self.peer {
                 request.extensions_mut().insert(PeerAddr(peer));
