@@ -74,23 +74,79 @@ impl Meta {
 #[derive(Default)]
 pub(crate) struct AfterAnswer {
     queued: AtomicBool,
-    notifications: Mutex<VecDeque<Notification>>,
+    jobs: Mutex<VecDeque<Job>>,
 }
 
-/// A notification-only message waiting to run.
-struct Notification {
+/// A message, with what running it needs.
+struct Message {
     router: Arc<Router>,
     bytes: Bytes,
     ctx: Context,
-    _in_flight: Option<InFlight>,
+    in_flight: Option<InFlight>,
+}
+
+/// A queued notification-only message: a future parked where it runs its
+/// (synchronous) methods, so that it is parsed only once. It completes in
+/// one poll, with `None`.
+type Job = Pin<Box<dyn Future<Output = Option<Message>> + Send>>;
+
+/// A future that is pending once (without asking to be woken), then ready.
+#[derive(Default)]
+struct ParkOnce {
+    parked: bool,
+}
+
+impl Future for ParkOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<()> {
+        if std::mem::replace(&mut self.parked, true) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Message {
+    /// Parses the message and, if it is notification-only and runs at once,
+    /// parks it, parsed, ready to run; otherwise gives it back.
+    fn park(self) -> Result<Job, Message> {
+        let mut job: Job = Box::pin(async move {
+            {
+                let call = self.router.parse(&self.bytes);
+                if call.is_notification_only() && call.is_immediate() {
+                    ParkOnce::default().await;
+                    let ran = call.run_now(&self.ctx).is_ok();
+                    debug_assert!(ran, "checked before parking");
+                    return None;
+                }
+            }
+            Some(self)
+        });
+        let mut cx = TaskContext::from_waker(std::task::Waker::noop());
+        match job.as_mut().poll(&mut cx) {
+            Poll::Pending => Ok(job),
+            Poll::Ready(message) => Err(message.expect("only a parked job runs")),
+        }
+    }
+
+    /// A job for a message known to be notification-only and to run at once.
+    fn into_job(self) -> Job {
+        Box::pin(async move {
+            let ran = self.router.parse(&self.bytes).run_now(&self.ctx).is_ok();
+            debug_assert!(ran, "checked before queueing");
+            None
+        })
+    }
 }
 
 impl AfterAnswer {
-    fn push(&self, notification: Notification) {
-        self.notifications
+    fn push(&self, job: Job) {
+        self.jobs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push_back(notification);
+            .push_back(job);
         self.queued.store(true, Ordering::Release);
     }
 
@@ -100,34 +156,25 @@ impl AfterAnswer {
         if !self.queued.load(Ordering::Acquire) || !self.queued.swap(false, Ordering::AcqRel) {
             return;
         }
+        let mut cx = TaskContext::from_waker(std::task::Waker::noop());
         loop {
-            let next = self
-                .notifications
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop_front();
-            let Some(notification) = next else {
+            let (next, more) = {
+                let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+                (jobs.pop_front(), !jobs.is_empty())
+            };
+            let Some(mut job) = next else {
                 return;
             };
-            let ran = notification
-                .router
-                .parse(&notification.bytes)
-                .run_now(&notification.ctx)
-                .is_ok();
-            if !ran {
+            if job.as_mut().poll(&mut cx).is_pending() {
                 // Only messages that run at once are queued; should one not,
                 // it still runs rather than being lost.
                 tracing::error!("a queued notification had to wait; running it in a task");
-                let Notification {
-                    router,
-                    bytes,
-                    ctx,
-                    _in_flight,
-                } = notification;
                 tokio::spawn(async move {
-                    let _in_flight = _in_flight;
-                    router.handle(&bytes, &ctx).await;
+                    job.await;
                 });
+            }
+            if !more {
+                return;
             }
         }
     }
@@ -751,18 +798,47 @@ impl Shared {
         ctx: Context,
         after_answer: Option<Arc<AfterAnswer>>,
     ) -> Answer {
-        let in_flight = self.stats.as_ref().map(Stats::request_started);
+        let mut in_flight = self.stats.as_ref().map(Stats::request_started);
+        let (mut router, mut bytes, mut ctx) = (router, bytes, ctx);
+        if let Some(after_answer) = &after_answer {
+            // Without an `"id"` anywhere it is likely a notification: parsed
+            // inside the job that runs it (after the answer), not twice. An
+            // id written with escapes only sends a message the long way.
+            if !mentions_id(&bytes) {
+                let message = Message {
+                    router,
+                    bytes,
+                    ctx,
+                    in_flight,
+                };
+                match message.park() {
+                    Ok(job) => {
+                        after_answer.push(job);
+                        return Answer::Now(empty(StatusCode::OK));
+                    }
+                    Err(message) => {
+                        (router, bytes, ctx, in_flight) = (
+                            message.router,
+                            message.bytes,
+                            message.ctx,
+                            message.in_flight,
+                        );
+                    }
+                }
+            }
+        }
         let call = router.parse(&bytes);
         if call.is_notification_only() {
             let immediate = call.is_immediate();
             drop(call);
             if let (true, Some(after_answer)) = (immediate, after_answer) {
-                after_answer.push(Notification {
+                let message = Message {
                     router,
                     bytes,
                     ctx,
-                    _in_flight: in_flight,
-                });
+                    in_flight,
+                };
+                after_answer.push(message.into_job());
                 return Answer::Now(empty(StatusCode::OK));
             }
             return self.acknowledge(router, bytes, ctx, in_flight);
@@ -872,6 +948,13 @@ async fn run_notification(
             tracing::warn!("notification cancelled: the shutdown grace period is over");
         }
     }
+}
+
+/// Whether `"id"` appears anywhere in the text. (A SIMD search for the rare
+/// letter; JSON-RPC's own member names have no `i` but `id`.)
+fn mentions_id(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'i', bytes)
+        .any(|at| at > 0 && bytes[at - 1] == b'"' && bytes.get(at + 1..at + 3) == Some(b"d\""))
 }
 
 /// The HTTP answer to a message's answer, with the headers and cookies its methods set.
@@ -1129,6 +1212,22 @@ mod tests {
         ] {
             assert!(!is_callback_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn id_mentions() {
+        assert!(mentions_id(br#"{"jsonrpc":"2.0","method":"a","id":1}"#));
+        assert!(mentions_id(br#"{"id":1}"#));
+        assert!(mentions_id(br#"["x","id"]"#));
+        assert!(!mentions_id(
+            br#"{"jsonrpc":"2.0","method":"ping","params":["idle"]}"#
+        ));
+        assert!(!mentions_id(
+            br#"{"jsonrpc":"2.0","method":"i","params":{"uid":1}}"#
+        ));
+        assert!(!mentions_id(b"id\""));
+        assert!(!mentions_id(b"\"i"));
+        assert!(!mentions_id(b""));
     }
 
     #[test]

@@ -365,6 +365,8 @@ async fn synchronous_notifications_run_once_each_in_order_over_every_path() {
         notification(1),
         notification(2),
         format!("[{},{}]", notification(3), notification(4)),
+        // `"id"` in the text, though not a member: the message takes the long way.
+        r#"{"jsonrpc":"2.0","method":"record","params":[5],"note":"id"}"#.to_owned(),
     ] {
         stream
             .write_all(&raw_request("POST", "/", &[], &body))
@@ -374,17 +376,17 @@ async fn synchronous_notifications_run_once_each_in_order_over_every_path() {
         assert_eq!((status, answer.as_str()), (200, ""));
     }
     eventually("the HTTP/1.1 notifications ran", || {
-        seen.lock().unwrap().len() == 4
+        seen.lock().unwrap().len() == 5
     })
     .await;
-    assert_eq!(*seen.lock().unwrap(), [1, 2, 3, 4]);
+    assert_eq!(*seen.lock().unwrap(), [1, 2, 3, 4, 5]);
 
     // Through the CORS layer (an Origin header) and over HTTP/2.
     let reply = send(
         &client(),
         post(addr, "/")
             .header("origin", "https://app.example")
-            .body(full(notification(5)))
+            .body(full(notification(6)))
             .unwrap(),
     )
     .await;
@@ -392,13 +394,86 @@ async fn synchronous_notifications_run_once_each_in_order_over_every_path() {
     let http2: TestClient = Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http();
-    let reply = send(&http2, post(addr, "/").body(full(notification(6))).unwrap()).await;
+    let reply = send(&http2, post(addr, "/").body(full(notification(7))).unwrap()).await;
     assert_eq!(reply.version, Version::HTTP_2);
     assert!(reply.body.is_empty());
-    eventually("every notification ran", || seen.lock().unwrap().len() == 6).await;
+    eventually("every notification ran", || seen.lock().unwrap().len() == 7).await;
     let mut all = seen.lock().unwrap().clone();
     all.sort_unstable();
-    assert_eq!(all, [1, 2, 3, 4, 5, 6], "each ran exactly once");
+    assert_eq!(all, [1, 2, 3, 4, 5, 6, 7], "each ran exactly once");
+}
+
+#[tokio::test]
+async fn pipelined_requests_behind_a_notification_are_answered_and_it_runs_before_shutdown_ends() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
+    let mut router = Router::new();
+    {
+        let seen = Arc::clone(&seen);
+        router
+            .method("record", move |params: Params<'_>, _: &Context| {
+                let (n,): (i64,) = params.decode(&["n"])?;
+                seen.lock().unwrap().push(n);
+                Ok::<_, Error>(n)
+            })
+            .unwrap();
+    }
+    let (server, addr) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // Three messages in one write: a notification, a call, a notification.
+    let mut pipelined = raw_request(
+        "POST",
+        "/",
+        &[],
+        r#"{"jsonrpc":"2.0","method":"record","params":[1]}"#,
+    );
+    pipelined.extend(raw_request(
+        "POST",
+        "/",
+        &[],
+        &request_json("record", json!([2]), 7),
+    ));
+    pipelined.extend(raw_request(
+        "POST",
+        "/",
+        &[],
+        r#"{"jsonrpc":"2.0","method":"record","params":[3]}"#,
+    ));
+    stream.write_all(&pipelined).await.unwrap();
+    // The three answers, in order: empty, the call's, empty.
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let text = loop {
+        let text = String::from_utf8_lossy(&received).into_owned();
+        if text.matches("HTTP/1.1 ").count() == 3 && text.ends_with("\r\n\r\n") {
+            break text;
+        }
+        let n = timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .expect("the answers in time")
+            .unwrap();
+        assert!(n > 0, "the connection closed after {text:?}");
+        received.extend_from_slice(&chunk[..n]);
+    };
+    let answers: Vec<&str> = text.split("HTTP/1.1 ").skip(1).collect();
+    assert!(answers[0].starts_with("200") && answers[0].contains("content-length: 0"));
+    assert!(answers[1].starts_with("200"));
+    assert!(
+        answers[1].ends_with(r#"{"jsonrpc":"2.0","result":2,"id":7}"#),
+        "{}",
+        answers[1]
+    );
+    assert!(answers[2].starts_with("200") && answers[2].contains("content-length: 0"));
+    server.shutdown();
+    timeout(WAIT, server.stopped())
+        .await
+        .expect("the server stops");
+    let mut all = seen.lock().unwrap().clone();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        [1, 2, 3],
+        "every message ran once, before the server stopped"
+    );
 }
 
 // ---------------------------------------------------------------------------
