@@ -111,6 +111,10 @@ impl Future for ParkOnce {
 impl Message {
     /// Parses the message and, if it is notification-only and runs at once,
     /// parks it, parsed, ready to run; otherwise gives it back.
+    #[allow(
+        clippy::result_large_err,
+        reason = "handed back by value once per message; a box would cost an allocation"
+    )]
     fn park(self) -> Result<Job, Message> {
         let mut job: Job = Box::pin(async move {
             {
