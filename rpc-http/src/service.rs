@@ -408,6 +408,7 @@ impl<F: Future> Future for InfallibleFuture<F> {
 impl RpcService {
     /// The server's entry point: no tower plumbing, and the connection's
     /// facts passed along instead of through extensions.
+    #[inline(always)]
     pub(crate) fn handle_direct<B>(&self, request: Request<B>, meta: Meta) -> ResponseFuture<B>
     where
         B: http_body::Body + Send + 'static,
@@ -628,6 +629,7 @@ enum Answer {
 }
 
 impl Shared {
+    #[inline(always)]
     fn handle<B>(self: Arc<Self>, request: Request<B>, meta: Meta) -> ResponseFuture<B>
     where
         B: http_body::Body + Send + 'static,
@@ -707,6 +709,7 @@ impl Shared {
         (!method.is_empty()).then_some((&route.router, method))
     }
 
+    #[inline(always)]
     fn post<B>(
         self: Arc<Self>,
         router: Arc<Router>,
