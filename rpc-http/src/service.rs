@@ -960,8 +960,14 @@ async fn run_notification(
 /// Whether `"id"` appears anywhere in the text. (A SIMD search for the rare
 /// letter; JSON-RPC's own member names have no `i` but `id`.)
 fn mentions_id(bytes: &[u8]) -> bool {
-    memchr::memchr_iter(b'i', bytes)
-        .any(|at| at > 0 && bytes[at - 1] == b'"' && bytes.get(at + 1..at + 3) == Some(b"d\""))
+    const ID: &[u8] = b"\"id\"";
+    // Clients put the id last or first: look at both ends before scanning.
+    let edge = 24.min(bytes.len());
+    let at_an_edge = |part: &[u8]| part.windows(ID.len()).any(|window| window == ID);
+    at_an_edge(&bytes[bytes.len() - edge..])
+        || at_an_edge(&bytes[..edge])
+        || memchr::memchr_iter(b'i', bytes)
+            .any(|at| at > 0 && bytes[at - 1] == b'"' && bytes.get(at + 1..at + 3) == Some(b"d\""))
 }
 
 /// The HTTP answer to a message's answer, with the headers and cookies its methods set.

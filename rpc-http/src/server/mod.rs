@@ -855,7 +855,9 @@ impl Connection {
                 control.register(cx.waker());
                 registered = Some(cx.waker().clone());
             }
-            if control.woken.swap(false, Ordering::AcqRel) {
+            // A plain load first: the swap's locked write only when woken.
+            if control.woken.load(Ordering::Acquire) && control.woken.swap(false, Ordering::AcqRel)
+            {
                 let mut control_cx = std::task::Context::from_waker(&control_waker);
                 if !shutting_down && shutdown.as_mut().poll(&mut control_cx).is_ready() {
                     shutting_down = true;

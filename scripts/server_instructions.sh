@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Instructions per request of the real HTTP servers, counted by valgrind's
+# callgrind while wrk drives them over loopback: the user-space cost of a
+# whole request (hyper, the service, the dispatcher), exact where wall-clock
+# load figures on a small shared machine are noisy. The kernel's share (the
+# socket work, most of a small request's cost) is not counted.
+#
+# For every server x workload: start `load_server <server>` under callgrind,
+# zero the counters once it answers, run wrk (one thread, CONN connections,
+# DUR), dump the counters, and divide by the requests wrk completed.
+#
+# Environment (defaults):
+#   SERVERS="hand ours ours_bare jsonrpsee"
+#   WORKLOADS="add_positional add_named batch10 echo4k notification"
+#   DUR=5s CONN=4 PORT=39700 OUT=target/server-instructions
+#   LOAD_SERVER=path  (use this load_server binary instead of building one)
+#
+# Usage: scripts/server_instructions.sh
+# Needs: valgrind and wrk (installed from Debian if missing).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+SERVERS=${SERVERS:-"hand ours ours_bare jsonrpsee"}
+WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k notification"}
+DUR=${DUR:-5s}
+CONN=${CONN:-4}
+PORT=${PORT:-39700}
+OUT=${OUT:-target/server-instructions}
+
+die() {
+    echo "server_instructions.sh: $*" >&2
+    exit 1
+}
+
+need() { # command package
+    command -v "$1" >/dev/null 2>&1 && return 0
+    echo "installing $2 (for $1)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || die "apt-get install $2 failed"
+}
+need valgrind valgrind
+need callgrind_control valgrind
+need wrk wrk
+need curl curl
+
+mkdir -p "$OUT"
+if [[ -n "${LOAD_SERVER:-}" ]]; then
+    EXE=$LOAD_SERVER
+else
+    echo "building the load_server bench binary" >&2
+    EXE=$(
+        cargo bench -p tests --bench load_server --no-run --message-format=json 2>"$OUT/build.log" |
+            grep '"reason":"compiler-artifact"' |
+            grep '"name":"load_server"' |
+            grep -o '"executable":"[^"]*"' |
+            tail -n 1 |
+            cut -d'"' -f4
+    )
+fi
+[[ -n "$EXE" && -x "$EXE" ]] || die "no load_server executable (see $OUT/build.log)"
+
+SERVER_PID=""
+cleanup() {
+    [[ -z "$SERVER_PID" ]] && return
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+printf '| server | %s |\n' "$(echo "$WORKLOADS" | sed 's/ / | /g')"
+printf '|---|%s\n' "$(for _ in $WORKLOADS; do printf -- '---:|'; done)"
+for server in $SERVERS; do
+    row="| $server |"
+    for workload in $WORKLOADS; do
+        out="$OUT/$server-$workload.callgrind"
+        rm -f "$out" "$out".*
+        valgrind --tool=callgrind --callgrind-out-file="$out" "$EXE" "$server" "$PORT" \
+            >"$OUT/$server-$workload.log" 2>&1 &
+        SERVER_PID=$!
+        for _ in $(seq 150); do
+            curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" && break
+            sleep 0.2
+        done
+        callgrind_control -z "$SERVER_PID" >/dev/null
+        result=$(wrk -t1 -c"$CONN" -d"$DUR" -s "scripts/load/$workload.lua" "http://127.0.0.1:$PORT/")
+        callgrind_control -d "$SERVER_PID" >/dev/null
+        kill "$SERVER_PID"
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+        requests=$(awk '/requests in/ { print $1 }' <<<"$result")
+        [[ -n "$requests" && "$requests" -gt 0 ]] || die "wrk completed no request ($server, $workload)"
+        total=$(callgrind_annotate "$out.1" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+        [[ -n "$total" ]] || die "no callgrind totals in $out.1"
+        row="$row $((total / requests)) |"
+        echo "  $server $workload: $requests requests, $total instructions" >&2
+    done
+    echo "$row"
+done
