@@ -46,7 +46,7 @@ need curl curl
 
 mkdir -p "$OUT"
 if [[ -n "${LOAD_SERVER:-}" ]]; then
-    EXE=$LOAD_SERVER
+    EXE=$(realpath "$LOAD_SERVER") || die "LOAD_SERVER=$LOAD_SERVER does not exist"
 else
     echo "building the load_server bench binary" >&2
     EXE=$(
@@ -56,7 +56,7 @@ else
             grep -o '"executable":"[^"]*"' |
             tail -n 1 |
             cut -d'"' -f4
-    )
+    ) || die "build failed (see $OUT/build.log)"
 fi
 [[ -n "$EXE" && -x "$EXE" ]] || die "no load_server executable (see $OUT/build.log)"
 
@@ -74,23 +74,35 @@ for server in $SERVERS; do
     row="| $server |"
     for workload in $WORKLOADS; do
         out="$OUT/$server-$workload.callgrind"
+        log="$OUT/$server-$workload.log"
         rm -f "$out" "$out".*
-        valgrind --tool=callgrind --callgrind-out-file="$out" "$EXE" "$server" "$PORT" \
-            >"$OUT/$server-$workload.log" 2>&1 &
+        ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" ||
+            die "something already answers on 127.0.0.1:$PORT; set PORT"
+        valgrind --tool=callgrind --callgrind-out-file="$out" "$EXE" "$server" "$PORT" >"$log" 2>&1 &
         SERVER_PID=$!
+        ready=0
         for _ in $(seq 150); do
-            curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" && break
+            kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited (see $log)"
+            if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/"; then
+                ready=1
+                break
+            fi
             sleep 0.2
         done
-        callgrind_control -z "$SERVER_PID" >/dev/null
-        result=$(wrk -t1 -c"$CONN" -d"$DUR" -s "scripts/load/$workload.lua" "http://127.0.0.1:$PORT/")
-        callgrind_control -d "$SERVER_PID" >/dev/null
-        kill "$SERVER_PID"
+        ((ready)) || die "the server did not answer within 30 s (see $log)"
+        # The counters from here on: the requests only, not the start-up.
+        callgrind_control -z "$SERVER_PID" >/dev/null || die "callgrind_control -z failed"
+        result=$(wrk -t1 -c"$CONN" -d"$DUR" -s "scripts/load/$workload.lua" "http://127.0.0.1:$PORT/") ||
+            die "wrk failed ($server, $workload)"
+        # The first dump goes to "$out.1".
+        callgrind_control -d "$SERVER_PID" >/dev/null || die "callgrind_control -d failed"
+        kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
         SERVER_PID=""
         requests=$(awk '/requests in/ { print $1 }' <<<"$result")
         [[ -n "$requests" && "$requests" -gt 0 ]] || die "wrk completed no request ($server, $workload)"
-        total=$(callgrind_annotate "$out.1" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+        total=$(callgrind_annotate "$out.1" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }') ||
+            die "callgrind_annotate failed on $out.1"
         [[ -n "$total" ]] || die "no callgrind totals in $out.1"
         row="$row $((total / requests)) |"
         echo "  $server $workload: $requests requests, $total instructions" >&2

@@ -16,7 +16,8 @@ use rustc_hash::FxHashMap;
 /// Methods read it through a `&Context` argument. Methods write response
 /// effects (headers, cookies) through `&self` as well, since the entries of a
 /// batch run concurrently; the transport collects them with
-/// [`take_response_effects`](Self::take_response_effects) after dispatch.
+/// [`take_response_effects`](Self::take_response_effects) (or, when done with
+/// the context, [`into_response_effects`](Self::into_response_effects)) after dispatch.
 ///
 /// ```
 /// use rpc_core::{Context, Cookie};

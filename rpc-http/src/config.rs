@@ -63,7 +63,13 @@ impl HttpConfig {
         self
     }
 
-    /// How many messages may run at once (at least 1).
+    /// How many messages may be in progress at once (at least 1); past it,
+    /// requests wait for a slot.
+    ///
+    /// A slot is held by a message that waits (asynchronous or blocking
+    /// methods). A message of only synchronous methods runs at once while a
+    /// slot is free, without taking one: it is over before another message
+    /// could run on its thread.
     #[must_use]
     pub fn max_concurrent_requests(mut self, count: usize) -> Self {
         self.max_concurrent_requests = count.max(1);
@@ -75,9 +81,9 @@ impl HttpConfig {
     /// The pool takes what has to wait (asynchronous and blocking methods),
     /// and everything that arrives over HTTP/2 or through an embedding app.
     /// A message of only synchronous methods on an HTTP/1 connection of the
-    /// [`Server`](crate::Server) is run by that connection right after its
-    /// answer is written: the client does not wait for it either, and it
-    /// needs no task.
+    /// [`Server`](crate::Server) is run by that connection after the poll
+    /// that produced its answer (by then normally written): the client does
+    /// not wait for it either, and it needs no task.
     #[must_use]
     pub fn notification_concurrency(mut self, count: usize) -> Self {
         self.notification_concurrency = count.max(1);

@@ -87,8 +87,9 @@ struct Message {
 
 /// A queued notification-only message: a future parked where it runs its
 /// (synchronous) methods, so that it is parsed only once. It completes in
-/// one poll, with `None`.
-type Job = Pin<Box<dyn Future<Output = Option<Message>> + Send>>;
+/// one poll, with `None`. (`Some` is a message [`Message::park`] gives back,
+/// with whether it is notification-only.)
+type Job = Pin<Box<dyn Future<Output = Option<(Message, bool)>> + Send>>;
 
 /// A future that is pending once (without asking to be woken), then ready.
 #[derive(Default)]
@@ -110,36 +111,44 @@ impl Future for ParkOnce {
 
 impl Message {
     /// Parses the message and, if it is notification-only and runs at once,
-    /// parks it, parsed, ready to run; otherwise gives it back.
+    /// parks it, parsed, ready to run; otherwise gives it back, saying
+    /// whether it is notification-only (then for the background pool).
     #[allow(
         clippy::result_large_err,
         reason = "handed back by value once per message; a box would cost an allocation"
     )]
-    fn park(self) -> Result<Job, Message> {
+    fn park(self) -> Result<Job, (Message, bool)> {
         let mut job: Job = Box::pin(async move {
-            {
+            let notification_only = {
                 let call = self.router.parse(&self.bytes);
-                if call.is_notification_only() && call.is_immediate() {
+                let notification_only = call.is_notification_only();
+                if notification_only && call.is_immediate() {
                     ParkOnce::default().await;
-                    let ran = call.run_now(&self.ctx).is_ok();
-                    debug_assert!(ran, "checked before parking");
+                    if let Err(call) = call.run_now(&self.ctx) {
+                        // Cannot happen (checked above); it would still run.
+                        call.run(&self.ctx).await;
+                    }
                     return None;
                 }
-            }
-            Some(self)
+                notification_only
+            };
+            Some((self, notification_only))
         });
         let mut cx = TaskContext::from_waker(std::task::Waker::noop());
         match job.as_mut().poll(&mut cx) {
             Poll::Pending => Ok(job),
-            Poll::Ready(message) => Err(message.expect("only a parked job runs")),
+            Poll::Ready(given_back) => Err(given_back.expect("only a parked job runs")),
         }
     }
 
     /// A job for a message known to be notification-only and to run at once.
     fn into_job(self) -> Job {
         Box::pin(async move {
-            let ran = self.router.parse(&self.bytes).run_now(&self.ctx).is_ok();
-            debug_assert!(ran, "checked before queueing");
+            let call = self.router.parse(&self.bytes);
+            if let Err(call) = call.run_now(&self.ctx) {
+                // Cannot happen (checked before queueing); it would still run.
+                call.run(&self.ctx).await;
+            }
             None
         })
     }
@@ -602,7 +611,8 @@ impl Received {
         if let Some(first) = self.first.take() {
             let total = (first.len() + data.remaining())
                 .saturating_add(usize::try_from(expected).unwrap_or(usize::MAX));
-            self.joined.reserve(total.min(limit));
+            // Capped: a declared length is only a claim until the bytes come.
+            self.joined.reserve(total.min(limit).min(1 << 20));
             self.joined.extend_from_slice(&first);
         }
         while data.has_remaining() {
@@ -629,7 +639,7 @@ enum Answer {
 }
 
 impl Shared {
-    #[inline(always)]
+    #[inline]
     fn handle<B>(self: Arc<Self>, request: Request<B>, meta: Meta) -> ResponseFuture<B>
     where
         B: http_body::Body + Send + 'static,
@@ -823,7 +833,16 @@ impl Shared {
                         after_answer.push(job);
                         return Answer::Now(empty(StatusCode::OK));
                     }
-                    Err(message) => {
+                    // Notification-only, but waits: the pool's.
+                    Err((message, true)) => {
+                        return self.acknowledge(
+                            message.router,
+                            message.bytes,
+                            message.ctx,
+                            message.in_flight,
+                        );
+                    }
+                    Err((message, false)) => {
                         (router, bytes, ctx, in_flight) = (
                             message.router,
                             message.bytes,
@@ -1232,6 +1251,16 @@ mod tests {
         assert!(mentions_id(br#"{"jsonrpc":"2.0","method":"a","id":1}"#));
         assert!(mentions_id(br#"{"id":1}"#));
         assert!(mentions_id(br#"["x","id"]"#));
+        let middle = format!(
+            r#"{{"jsonrpc":"2.0","method":"echo","id":7,"params":["{}"]}}"#,
+            "x".repeat(100)
+        );
+        assert!(mentions_id(middle.as_bytes()), "past both ends");
+        let nowhere = format!(
+            r#"{{"jsonrpc":"2.0","method":"echo","params":["{}i"]}}"#,
+            "x".repeat(100)
+        );
+        assert!(!mentions_id(nowhere.as_bytes()));
         assert!(!mentions_id(
             br#"{"jsonrpc":"2.0","method":"ping","params":["idle"]}"#
         ));

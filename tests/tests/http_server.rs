@@ -404,6 +404,22 @@ async fn synchronous_notifications_run_once_each_in_order_over_every_path() {
 }
 
 #[tokio::test]
+async fn an_id_member_written_with_escapes_is_still_answered() {
+    let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", test_router())).await;
+    let reply = call(
+        addr,
+        "/",
+        r#"{"jsonrpc":"2.0","method":"ping","\u0069d":5}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.json(),
+        json!({"jsonrpc": "2.0", "result": "pong", "id": 5})
+    );
+}
+
+#[tokio::test]
 async fn pipelined_requests_behind_a_notification_are_answered_and_it_runs_before_shutdown_ends() {
     let seen = Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
     let mut router = Router::new();
@@ -1337,6 +1353,82 @@ async fn a_slow_reader_gets_its_whole_answer_past_the_header_read_timeout() {
         "the reading took several timeouts"
     );
     assert!(received > size, "the answer was cut after {received} bytes");
+}
+
+#[tokio::test]
+async fn a_slow_reader_keeps_its_answer_through_a_graceful_shutdown() {
+    let (server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .header_read_timeout(Duration::from_millis(200))
+            .mount("/", test_router()),
+    )
+    .await;
+    let size = 32 << 20;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(&raw_request(
+            "POST",
+            "/",
+            &[],
+            &request_json("text", json!([size]), 1),
+        ))
+        .await
+        .unwrap();
+    let mut received = 0usize;
+    let mut chunk = vec![0u8; 4 << 20];
+    let mut shut_down = false;
+    loop {
+        let n = timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .expect("data in time")
+            .unwrap();
+        if n == 0 || received + n > size {
+            received += n;
+            break;
+        }
+        received += n;
+        if !shut_down {
+            server.shutdown();
+            shut_down = true;
+        }
+        // Pauses of more than one watchdog tick (50 ms) without progress.
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+    assert!(received > size, "the answer was cut after {received} bytes");
+    timeout(WAIT, server.stopped())
+        .await
+        .expect("the server stops");
+}
+
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_even_while_its_client_pings() {
+    let stats = Stats::new();
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .header_read_timeout(Duration::from_millis(200))
+            .stats(&stats)
+            .mount("/", test_router()),
+    )
+    .await;
+    let client: TestClient = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .http2_keep_alive_interval(Duration::from_millis(30))
+        .http2_keep_alive_while_idle(true)
+        .build_http();
+    let reply = send(
+        &client,
+        post(addr, "/")
+            .body(full(r#"{"jsonrpc":"2.0","method":"ping","id":1}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.version, Version::HTTP_2);
+    assert_eq!(stats.snapshot().connections_active, 1);
+    eventually("the idle, pinging connection is closed", || {
+        stats.snapshot().connections_active == 0
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------

@@ -287,7 +287,8 @@ impl Server {
     }
 
     /// How long a connection may go without a request: from when it opens,
-    /// or from its last answer, to the end of the next request's head. A
+    /// or from its last answer (or, on HTTP/1, the last bytes of it written),
+    /// to the end of the next request's head. A
     /// client that is slower (sending nothing, dribbling its headers, or
     /// idling on a keep-alive connection) is disconnected. A request in
     /// flight is not cut short: that is the request timeout's job
@@ -418,10 +419,15 @@ type LayeredFuture =
 struct Activity {
     started: AtomicU64,
     finished: AtomicU64,
-    /// Writes that moved bytes: an answer still going out to a slow reader
-    /// (its request counts as finished once its head is ready) is progress.
-    /// Reads are not counted: a client dribbling a request head is not.
+    /// Writes that moved bytes, on HTTP/1: an answer still going out to a
+    /// slow reader (its request counts as finished once its head is ready)
+    /// is progress. Reads are not counted: a client dribbling a request head
+    /// is not. Nor are HTTP/2's writes: a client's pings would keep an idle
+    /// connection open; there an answer's request stays in flight until its
+    /// body is sent.
     writes: AtomicU64,
+    /// Set by the first HTTP/1 request.
+    http1: AtomicBool,
 }
 
 impl Activity {
@@ -458,7 +464,8 @@ impl<I: AsyncRead> AsyncRead for CountingWrites<I> {
 
 impl<I: AsyncWrite> CountingWrites<I> {
     fn count(activity: &Activity, written: &Poll<std::io::Result<usize>>) {
-        if matches!(written, Poll::Ready(Ok(n)) if *n > 0) {
+        if matches!(written, Poll::Ready(Ok(n)) if *n > 0) && activity.http1.load(Ordering::Relaxed)
+        {
             activity.writes.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -560,7 +567,39 @@ struct ConnectionService<S> {
 /// direct path: hyper keeps it in the connection's own state.
 struct ConnectionFuture {
     inner: ConnectionFutureInner,
-    _in_flight: InFlightRequest,
+    /// Dropped with the future on HTTP/1; on HTTP/2 it moves into the
+    /// answer's body, so the request stays in flight until that is sent.
+    in_flight: Option<InFlightRequest>,
+    http2: bool,
+}
+
+pin_project_lite::pin_project! {
+    /// An answer's body that keeps its request counted as in flight.
+    struct InFlightBody<B> {
+        #[pin]
+        body: B,
+        _in_flight: InFlightRequest,
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for InFlightBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.project().body.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 enum ConnectionFutureInner {
@@ -573,16 +612,32 @@ impl Future for ConnectionFuture {
     type Output = Result<http::Response<HttpBody>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        match &mut self.get_mut().inner {
-            ConnectionFutureInner::Direct(future) => Pin::new(future)
-                .poll(cx)
-                .map(|response| Ok(response.map(EitherBody::Left))),
-            ConnectionFutureInner::Layered(future) => future.as_mut().poll(cx),
-            ConnectionFutureInner::Refused(response) => Poll::Ready(Ok(response
+        let this = self.get_mut();
+        let response = match &mut this.inner {
+            ConnectionFutureInner::Direct(future) => {
+                std::task::ready!(Pin::new(future).poll(cx)).map(EitherBody::Left)
+            }
+            ConnectionFutureInner::Layered(future) => std::task::ready!(future.as_mut().poll(cx))?,
+            ConnectionFutureInner::Refused(response) => response
                 .take()
                 .expect("ConnectionFuture polled after completion")
-                .map(EitherBody::Left))),
+                .map(EitherBody::Left),
+        };
+        if !this.http2 {
+            return Poll::Ready(Ok(response));
         }
+        let Some(in_flight) = this.in_flight.take() else {
+            return Poll::Ready(Ok(response));
+        };
+        Poll::Ready(Ok(response.map(|body| {
+            EitherBody::Right(
+                InFlightBody {
+                    body,
+                    _in_flight: in_flight,
+                }
+                .boxed_unsync(),
+            )
+        })))
     }
 }
 
@@ -600,7 +655,11 @@ where
 
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         self.activity.started.fetch_add(1, Ordering::Release);
-        let in_flight = InFlightRequest(Arc::clone(&self.activity));
+        let in_flight = Some(InFlightRequest(Arc::clone(&self.activity)));
+        let http2 = request.version() >= http::Version::HTTP_2;
+        if !http2 && !self.activity.http1.load(Ordering::Relaxed) {
+            self.activity.http1.store(true, Ordering::Relaxed);
+        }
         // HTTP/1 requests are answered inside the connection's own task, which
         // runs their synchronous notifications after each turn; HTTP/2 ones
         // are answered in tasks of their own and use the background pool.
@@ -624,7 +683,8 @@ where
                 );
                 return ConnectionFuture {
                     inner: ConnectionFutureInner::Refused(Some(response)),
-                    _in_flight: in_flight,
+                    in_flight,
+                    http2,
                 };
             }
         }
@@ -656,7 +716,8 @@ where
         };
         ConnectionFuture {
             inner,
-            _in_flight: in_flight,
+            in_flight,
+            http2,
         }
     }
 }
@@ -836,7 +897,9 @@ impl Connection {
         tokio::pin!(shutdown);
         let mut last_progress = 0;
         let mut idle_ticks = 0;
-        let mut closing = false;
+        // Set once the connection is asked to close: how many ticks without
+        // progress it is then given before it is dropped.
+        let mut close_grace: Option<u32> = None;
         let mut shutting_down = false;
         // The watchdog and the shutdown signal are polled only when they woke
         // the task, not on each of the connection's own wake-ups.
@@ -861,9 +924,10 @@ impl Connection {
                 let mut control_cx = std::task::Context::from_waker(&control_waker);
                 if !shutting_down && shutdown.as_mut().poll(&mut control_cx).is_ready() {
                     shutting_down = true;
-                    if !closing {
+                    if close_grace.is_none() {
                         connection.as_mut().graceful_shutdown();
-                        closing = true;
+                        // Open requests finish; a stalled one has the usual timeout.
+                        close_grace = Some(IDLE_TICKS);
                         idle_ticks = 0;
                     }
                 }
@@ -875,20 +939,21 @@ impl Connection {
                     } else {
                         idle_ticks += 1;
                     }
-                    if closing && idle_ticks >= 1 {
+                    if close_grace.is_some_and(|grace| idle_ticks >= grace) {
                         tracing::debug!(
                             connection = id,
-                            "still open a tick after it was asked to close; dropped"
+                            "asked to close and still open without progress; dropped"
                         );
                         return Poll::Ready(Ok(()));
                     }
-                    if idle_ticks >= IDLE_TICKS {
+                    if close_grace.is_none() && idle_ticks >= IDLE_TICKS {
                         tracing::debug!(
                             connection = id,
                             "no request within the header read timeout; closing"
                         );
                         connection.as_mut().graceful_shutdown();
-                        closing = true;
+                        // It was idle: one more quiet tick is enough.
+                        close_grace = Some(1);
                         idle_ticks = 0;
                     }
                     watchdog.as_mut().reset(tokio::time::Instant::now() + tick);
