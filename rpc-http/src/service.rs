@@ -126,7 +126,8 @@ impl Message {
                     ParkOnce::default().await;
                     if let Err(call) = call.run_now(&self.ctx) {
                         // Cannot happen (checked above); it would still run.
-                        call.run(&self.ctx).await;
+                        // Boxed: the parked future stays small.
+                        Box::pin(call.run(&self.ctx)).await;
                     }
                     return None;
                 }
@@ -147,7 +148,7 @@ impl Message {
             let call = self.router.parse(&self.bytes);
             if let Err(call) = call.run_now(&self.ctx) {
                 // Cannot happen (checked before queueing); it would still run.
-                call.run(&self.ctx).await;
+                Box::pin(call.run(&self.ctx)).await;
             }
             None
         })
