@@ -93,20 +93,4 @@ macro_rules! named {
     };
 }
 
-named!(0;);
-named!(1; 0 T0);
-named!(2; 0 T0 1 T1);
-named!(3; 0 T0 1 T1 2 T2);
-named!(4; 0 T0 1 T1 2 T2 3 T3);
-named!(5; 0 T0 1 T1 2 T2 3 T3 4 T4);
-named!(6; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5);
-named!(7; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6);
-named!(8; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7);
-named!(9; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8);
-named!(10; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9);
-named!(11; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10);
-named!(12; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11);
-named!(13; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12);
-named!(14; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13);
-named!(15; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13 14 T14);
-named!(16; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13 14 T14 15 T15);
+for_each_tuple!(named);

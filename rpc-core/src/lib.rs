@@ -55,6 +55,30 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+/// Calls `$m!(len; index Type ...)` for every tuple length the crate
+/// supports (0 to 16), for impls over tuples of params.
+macro_rules! for_each_tuple {
+    ($m:ident) => {
+        $m!(0;);
+        $m!(1; 0 T0);
+        $m!(2; 0 T0 1 T1);
+        $m!(3; 0 T0 1 T1 2 T2);
+        $m!(4; 0 T0 1 T1 2 T2 3 T3);
+        $m!(5; 0 T0 1 T1 2 T2 3 T3 4 T4);
+        $m!(6; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5);
+        $m!(7; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6);
+        $m!(8; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7);
+        $m!(9; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8);
+        $m!(10; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9);
+        $m!(11; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10);
+        $m!(12; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11);
+        $m!(13; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12);
+        $m!(14; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13);
+        $m!(15; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13 14 T14);
+        $m!(16; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13 14 T14 15 T15);
+    };
+}
+
 pub mod client;
 mod context;
 mod dispatch;

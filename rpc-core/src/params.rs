@@ -546,23 +546,7 @@ macro_rules! param_list {
     };
 }
 
-param_list!(0;);
-param_list!(1; 0 T0);
-param_list!(2; 0 T0 1 T1);
-param_list!(3; 0 T0 1 T1 2 T2);
-param_list!(4; 0 T0 1 T1 2 T2 3 T3);
-param_list!(5; 0 T0 1 T1 2 T2 3 T3 4 T4);
-param_list!(6; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5);
-param_list!(7; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6);
-param_list!(8; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7);
-param_list!(9; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8);
-param_list!(10; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9);
-param_list!(11; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10);
-param_list!(12; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11);
-param_list!(13; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12);
-param_list!(14; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13);
-param_list!(15; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13 14 T14);
-param_list!(16; 0 T0 1 T1 2 T2 3 T3 4 T4 5 T5 6 T6 7 T7 8 T8 9 T9 10 T10 11 T11 12 T12 13 T13 14 T14 15 T15);
+for_each_tuple!(param_list);
 
 #[cfg(test)]
 mod tests {

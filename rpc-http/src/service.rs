@@ -124,11 +124,7 @@ impl Message {
                 let notification_only = call.is_notification_only();
                 if notification_only && call.is_immediate() {
                     ParkOnce::default().await;
-                    if let Err(call) = call.run_now(&self.ctx) {
-                        // Cannot happen (checked above); it would still run.
-                        // Boxed: the parked future stays small.
-                        Box::pin(call.run(&self.ctx)).await;
-                    }
+                    run_queued(call, &self.ctx).await;
                     return None;
                 }
                 notification_only
@@ -145,13 +141,18 @@ impl Message {
     /// A job for a message known to be notification-only and to run at once.
     fn into_job(self) -> Job {
         Box::pin(async move {
-            let call = self.router.parse(&self.bytes);
-            if let Err(call) = call.run_now(&self.ctx) {
-                // Cannot happen (checked before queueing); it would still run.
-                Box::pin(call.run(&self.ctx)).await;
-            }
+            run_queued(self.router.parse(&self.bytes), &self.ctx).await;
             None
         })
+    }
+}
+
+/// Runs a queued message, known to run at once.
+async fn run_queued(call: Call<'_, '_>, ctx: &Context) {
+    if let Err(call) = call.run_now(ctx) {
+        // Cannot happen (checked before queueing); it would still run.
+        // Boxed: the queued future stays small.
+        Box::pin(call.run(ctx)).await;
     }
 }
 
@@ -816,67 +817,47 @@ impl Shared {
         ctx: Context,
         after_answer: Option<Arc<AfterAnswer>>,
     ) -> Answer {
-        let mut in_flight = self.stats.as_ref().map(Stats::request_started);
-        let (mut router, mut bytes, mut ctx) = (router, bytes, ctx);
+        let mut message = Message {
+            router,
+            bytes,
+            ctx,
+            in_flight: self.stats.as_ref().map(Stats::request_started),
+        };
         if let Some(after_answer) = &after_answer {
             // Without an `"id"` anywhere it is likely a notification: parsed
             // inside the job that runs it (after the answer), not twice. An
             // id written with escapes only sends a message the long way.
-            if !mentions_id(&bytes) {
-                let message = Message {
-                    router,
-                    bytes,
-                    ctx,
-                    in_flight,
-                };
+            if !mentions_id(&message.bytes) {
                 match message.park() {
                     Ok(job) => {
                         after_answer.push(job);
                         return Answer::Now(empty(StatusCode::OK));
                     }
                     // Notification-only, but waits: the pool's.
-                    Err((message, true)) => {
-                        return self.acknowledge(
-                            message.router,
-                            message.bytes,
-                            message.ctx,
-                            message.in_flight,
-                        );
-                    }
-                    Err((message, false)) => {
-                        (router, bytes, ctx, in_flight) = (
-                            message.router,
-                            message.bytes,
-                            message.ctx,
-                            message.in_flight,
-                        );
-                    }
+                    Err((given_back, true)) => return self.acknowledge(given_back),
+                    Err((given_back, false)) => message = given_back,
                 }
             }
         }
-        let call = router.parse(&bytes);
+        let call = message.router.parse(&message.bytes);
         if call.is_notification_only() {
             let immediate = call.is_immediate();
             drop(call);
-            if let (true, Some(after_answer)) = (immediate, after_answer) {
-                let message = Message {
-                    router,
-                    bytes,
-                    ctx,
-                    in_flight,
-                };
-                after_answer.push(message.into_job());
-                return Answer::Now(empty(StatusCode::OK));
-            }
-            return self.acknowledge(router, bytes, ctx, in_flight);
+            return match after_answer {
+                Some(after_answer) if immediate => {
+                    after_answer.push(message.into_job());
+                    Answer::Now(empty(StatusCode::OK))
+                }
+                _ => self.acknowledge(message),
+            };
         }
         // A free slot means nobody is queued ahead; synchronous methods then
         // run here and now, done before the slot could matter (taking and
         // giving it back would cost a lock). A timeout could not interrupt
         // them anyway.
         if self.requests.available_permits() > 0 {
-            match call.run_now(&ctx) {
-                Ok(answer) => return Answer::Now(respond(answer, ctx)),
+            match call.run_now(&message.ctx) {
+                Ok(answer) => return Answer::Now(respond(answer, message.ctx)),
                 Err(call) => drop(call),
             }
         } else {
@@ -885,7 +866,12 @@ impl Shared {
         Answer::Later(Box::pin(async move {
             // Back-pressure, not refusal: past the limit, requests wait their turn.
             let _slot = self.requests.acquire().await;
-            let _in_flight = in_flight;
+            let Message {
+                router,
+                bytes,
+                ctx,
+                in_flight: _in_flight,
+            } = message;
             // Parsed again: the first parse borrowed `bytes`, which this future now owns.
             let call = router.parse(&bytes);
             let id = call.id().cloned();
@@ -903,16 +889,10 @@ impl Shared {
     /// Acknowledges a notification-only message at once and runs it in the
     /// background, bounded by the notification pool; when the pool is full,
     /// the acknowledgement waits for a slot.
-    fn acknowledge(
-        self: Arc<Self>,
-        router: Arc<Router>,
-        bytes: Bytes,
-        ctx: Context,
-        in_flight: Option<InFlight>,
-    ) -> Answer {
+    fn acknowledge(self: Arc<Self>, message: Message) -> Answer {
         match Arc::clone(&self.notifications).try_acquire_owned() {
             Ok(permit) => {
-                self.run_in_background(permit, router, bytes, ctx, in_flight);
+                self.run_in_background(permit, message);
                 Answer::Now(empty(StatusCode::OK))
             }
             Err(_) => Answer::Later(Box::pin(async move {
@@ -920,28 +900,26 @@ impl Shared {
                     .acquire_owned()
                     .await
                     .expect("the notification pool is never closed");
-                self.run_in_background(permit, router, bytes, ctx, in_flight);
+                self.run_in_background(permit, message);
                 empty(StatusCode::OK)
             })),
         }
     }
 
     /// Runs a notification-only message after the answer is sent.
-    fn run_in_background(
-        &self,
-        permit: OwnedSemaphorePermit,
-        router: Arc<Router>,
-        bytes: Bytes,
-        ctx: Context,
-        in_flight: Option<InFlight>,
-    ) {
+    fn run_in_background(&self, permit: OwnedSemaphorePermit, message: Message) {
         let timeout = self.config.request_timeout;
         let cancelled = self.cancel_background.clone();
         // Kept small (the task is allocated and moved whole): synchronous
         // methods run in place; what waits is boxed.
         self.background.spawn(async move {
             let _permit = permit;
-            let _in_flight = in_flight;
+            let Message {
+                router,
+                bytes,
+                ctx,
+                in_flight: _in_flight,
+            } = message;
             if let Err(call) = router.parse(&bytes).run_now(&ctx) {
                 Box::pin(run_notification(call, &ctx, timeout, cancelled)).await;
             }

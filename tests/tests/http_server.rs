@@ -1310,17 +1310,10 @@ async fn an_idle_keep_alive_connection_is_closed_but_a_long_request_is_not_cut()
     assert!(idle >= Duration::from_millis(150), "closed after {idle:?}");
 }
 
-#[tokio::test]
-async fn a_slow_reader_gets_its_whole_answer_past_the_header_read_timeout() {
-    let (_server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .header_read_timeout(Duration::from_millis(200))
-            .mount("/", test_router()),
-    )
-    .await;
-    // Far more than the socket buffers hold: the answer is still being
-    // written long after its request finished.
-    let size = 32 << 20;
+/// Asks for an answer of `size` characters over a raw connection: far more
+/// than the socket buffers hold, so it is still being written long after
+/// its request finished.
+async fn ask_for_text(addr: SocketAddr, size: usize) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(&raw_request(
@@ -1331,23 +1324,54 @@ async fn a_slow_reader_gets_its_whole_answer_past_the_header_read_timeout() {
         ))
         .await
         .unwrap();
-    let started = Instant::now();
+    stream
+}
+
+/// Reads an answer of a little over `size` bytes in reads of at most `chunk`
+/// bytes, pausing `pause` after each and calling `after_read` before that;
+/// returns how many bytes came before the answer was in or the connection closed.
+async fn read_slowly(
+    stream: &mut TcpStream,
+    size: usize,
+    chunk: usize,
+    pause: Duration,
+    mut after_read: impl FnMut(),
+) -> usize {
     let mut received = 0usize;
-    let mut chunk = vec![0u8; 512 << 10];
+    let mut buffer = vec![0u8; chunk];
     loop {
-        let n = timeout(WAIT, stream.read(&mut chunk))
+        let n = timeout(WAIT, stream.read(&mut buffer))
             .await
             .expect("data in time")
             .unwrap();
-        if n == 0 {
-            break;
-        }
         received += n;
-        if received > size {
-            break;
+        if n == 0 || received > size {
+            return received;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        after_read();
+        tokio::time::sleep(pause).await;
     }
+}
+
+#[tokio::test]
+async fn a_slow_reader_gets_its_whole_answer_past_the_header_read_timeout() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .header_read_timeout(Duration::from_millis(200))
+            .mount("/", test_router()),
+    )
+    .await;
+    let size = 32 << 20;
+    let mut stream = ask_for_text(addr, size).await;
+    let started = Instant::now();
+    let received = read_slowly(
+        &mut stream,
+        size,
+        512 << 10,
+        Duration::from_millis(20),
+        || {},
+    )
+    .await;
     assert!(
         started.elapsed() > Duration::from_millis(500),
         "the reading took several timeouts"
@@ -1364,36 +1388,16 @@ async fn a_slow_reader_keeps_its_answer_through_a_graceful_shutdown() {
     )
     .await;
     let size = 32 << 20;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(&raw_request(
-            "POST",
-            "/",
-            &[],
-            &request_json("text", json!([size]), 1),
-        ))
-        .await
-        .unwrap();
-    let mut received = 0usize;
-    let mut chunk = vec![0u8; 4 << 20];
-    let mut shut_down = false;
-    loop {
-        let n = timeout(WAIT, stream.read(&mut chunk))
-            .await
-            .expect("data in time")
-            .unwrap();
-        if n == 0 || received + n > size {
-            received += n;
-            break;
-        }
-        received += n;
-        if !shut_down {
-            server.shutdown();
-            shut_down = true;
-        }
-        // Pauses of more than one watchdog tick (50 ms) without progress.
-        tokio::time::sleep(Duration::from_millis(120)).await;
-    }
+    let mut stream = ask_for_text(addr, size).await;
+    // Pauses of more than one watchdog tick (50 ms) without progress.
+    let received = read_slowly(
+        &mut stream,
+        size,
+        4 << 20,
+        Duration::from_millis(120),
+        || server.shutdown(),
+    )
+    .await;
     assert!(received > size, "the answer was cut after {received} bytes");
     timeout(WAIT, server.stopped())
         .await
