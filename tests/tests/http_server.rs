@@ -189,6 +189,16 @@ fn raw_request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -
     text.into_bytes()
 }
 
+/// Connects and sends one raw `POST /` with `body`.
+async fn post_raw(addr: SocketAddr, body: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(&raw_request("POST", "/", &[], body))
+        .await
+        .unwrap();
+    stream
+}
+
 /// One response read from a raw connection: its status, its head (status
 /// line and headers) and its body (which must have a `Content-Length`).
 async fn read_response(stream: &mut TcpStream) -> (u16, String, String) {
@@ -1242,16 +1252,7 @@ async fn a_client_that_stalls_inside_its_headers_is_disconnected() {
     assert!(started.elapsed() >= Duration::from_millis(150));
 
     // A client that sends its headers in time is served as usual.
-    let mut prompt = TcpStream::connect(addr).await.unwrap();
-    prompt
-        .write_all(&raw_request(
-            "POST",
-            "/",
-            &[],
-            r#"{"jsonrpc":"2.0","method":"ping","id":1}"#,
-        ))
-        .await
-        .unwrap();
+    let mut prompt = post_raw(addr, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await;
     let (status, _, body) = read_response(&mut prompt).await;
     assert_eq!(status, 200, "{body}");
 }
@@ -1286,17 +1287,8 @@ async fn an_idle_keep_alive_connection_is_closed_but_a_long_request_is_not_cut()
             .mount("/", test_router()),
     )
     .await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
     // A call that runs for three timeouts is answered: it is in flight, not idle.
-    stream
-        .write_all(&raw_request(
-            "POST",
-            "/",
-            &[],
-            &request_json("sleep", json!([600]), 1),
-        ))
-        .await
-        .unwrap();
+    let mut stream = post_raw(addr, &request_json("sleep", json!([600]), 1)).await;
     let (status, _, body) = read_response(&mut stream).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["result"], 600);
@@ -1310,21 +1302,10 @@ async fn an_idle_keep_alive_connection_is_closed_but_a_long_request_is_not_cut()
     assert!(idle >= Duration::from_millis(150), "closed after {idle:?}");
 }
 
-/// Asks for an answer of `size` characters over a raw connection: far more
-/// than the socket buffers hold, so it is still being written long after
-/// its request finished.
+/// Asks for an answer of `size` characters: far more than the socket
+/// buffers hold, so it is still being written long after its request finished.
 async fn ask_for_text(addr: SocketAddr, size: usize) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(&raw_request(
-            "POST",
-            "/",
-            &[],
-            &request_json("text", json!([size]), 1),
-        ))
-        .await
-        .unwrap();
-    stream
+    post_raw(addr, &request_json("text", json!([size]), 1)).await
 }
 
 /// Reads an answer of a little over `size` bytes in reads of at most `chunk`
@@ -1561,15 +1542,7 @@ async fn graceful_shutdown_finishes_requests_and_background_notifications() {
 async fn shutdown_refuses_new_connections_at_once() {
     let (server, addr) = start(Server::bind("127.0.0.1:0").mount("/", test_router())).await;
     // An idle keep-alive connection must not hold the shutdown up.
-    let mut idle = TcpStream::connect(addr).await.unwrap();
-    idle.write_all(&raw_request(
-        "POST",
-        "/",
-        &[],
-        r#"{"jsonrpc":"2.0","method":"ping","id":1}"#,
-    ))
-    .await
-    .unwrap();
+    let mut idle = post_raw(addr, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await;
     assert_eq!(read_response(&mut idle).await.0, 200);
 
     server.shutdown();
@@ -1591,16 +1564,7 @@ async fn the_shutdown_timeout_bounds_a_request_that_runs_too_long() {
             .mount("/", test_router()),
     )
     .await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(&raw_request(
-            "POST",
-            "/",
-            &[],
-            &request_json("sleep", json!([30_000]), 1),
-        ))
-        .await
-        .unwrap();
+    let mut stream = post_raw(addr, &request_json("sleep", json!([30_000]), 1)).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     server.shutdown();
