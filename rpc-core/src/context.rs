@@ -45,12 +45,14 @@ pub struct Context {
 
 impl Context {
     /// An empty context (what the in-process transport uses).
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sets the remote peer's address.
     #[must_use]
+    #[inline]
     pub fn with_peer_addr(mut self, addr: SocketAddr) -> Self {
         self.peer_addr = Some(addr);
         self
@@ -58,6 +60,7 @@ impl Context {
 
     /// Sets the id of the connection the message came on.
     #[must_use]
+    #[inline]
     pub fn with_connection_id(mut self, id: u64) -> Self {
         self.connection_id = Some(id);
         self
@@ -130,18 +133,21 @@ impl Context {
 
     /// Adds a header to the transport's response (several with one name are all sent).
     pub fn set_header(&self, name: impl Into<String>, value: impl Into<String>) {
-        self.effects().headers.push((name.into(), value.into()));
+        self.effects()
+            .set_mut()
+            .headers
+            .push((name.into(), value.into()));
     }
 
     /// Adds a cookie to the transport's response.
     pub fn set_cookie(&self, cookie: Cookie) {
-        self.effects().cookies.push(cookie);
+        self.effects().set_mut().cookies.push(cookie);
     }
 
     /// Leaves a typed value for the transport to act on in its answer (what it
     /// means is the transport's: rpc-http's `skip_compression` is one).
     pub fn set_response_extension<T: Send + Sync + 'static>(&self, value: T) {
-        self.effects().extensions.insert(value);
+        self.effects().set_mut().extensions.insert(value);
     }
 
     /// Takes the headers and cookies methods set; for the transport, after dispatch.
@@ -151,6 +157,7 @@ impl Context {
 
     /// The headers and cookies methods set, once the context is done with
     /// (no lock taken); for the transport, after dispatch.
+    #[inline]
     pub fn into_response_effects(self) -> ResponseEffects {
         self.effects
             .into_inner()
@@ -265,30 +272,49 @@ impl fmt::Debug for Extensions {
 /// act on in its answer.
 #[derive(Debug, Default)]
 pub struct ResponseEffects {
+    // Boxed and lazy: most calls set nothing, and the context that carries
+    // this stays small.
+    set: Option<Box<EffectsSet>>,
+}
+
+#[derive(Debug, Default)]
+struct EffectsSet {
     headers: Vec<(String, String)>,
     cookies: Vec<Cookie>,
     extensions: Extensions,
 }
 
+/// What [`ResponseEffects::extensions`] shows when nothing was set.
+static NO_EXTENSIONS: Extensions = Extensions { map: None };
+
 impl ResponseEffects {
     /// Headers to add, in the order they were set.
     pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
+        self.set.as_ref().map_or(&[], |set| &set.headers)
     }
 
     /// Cookies to set, in the order they were set.
     pub fn cookies(&self) -> &[Cookie] {
-        &self.cookies
+        self.set.as_ref().map_or(&[], |set| &set.cookies)
     }
 
     /// Typed values for the transport (a marker such as "do not compress").
     pub fn extensions(&self) -> &Extensions {
-        &self.extensions
+        self.set
+            .as_ref()
+            .map_or(&NO_EXTENSIONS, |set| &set.extensions)
     }
 
     /// Whether there is nothing to act on.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.headers.is_empty() && self.cookies.is_empty() && self.extensions.is_empty()
+        self.set.as_ref().is_none_or(|set| {
+            set.headers.is_empty() && set.cookies.is_empty() && set.extensions.is_empty()
+        })
+    }
+
+    fn set_mut(&mut self) -> &mut EffectsSet {
+        self.set.get_or_insert_with(Box::default)
     }
 }
 

@@ -24,6 +24,17 @@ enum Resolved<'r, 'a> {
     Async(&'r dyn AsyncHandler, Request<'a>),
 }
 
+impl<'a> Resolved<'_, 'a> {
+    /// The entry as it was before its method was looked up.
+    fn into_entry(self) -> Entry<'a> {
+        match self {
+            Resolved::Ready(Ready::Invalid { id, reason }) => Entry::Invalid { id, reason },
+            Resolved::Ready(Ready::NotFound(request) | Ready::Sync(_, request))
+            | Resolved::Async(_, request) => Entry::Valid(request),
+        }
+    }
+}
+
 /// An entry answered without waiting.
 enum Ready<'r, 'a> {
     Invalid {
@@ -159,20 +170,29 @@ impl<'a> Call<'_, 'a> {
                 }
             }
             Message::Batch(entries) => {
-                if entries.iter().any(|entry| router.waits(entry)) {
+                // Every method is looked up once, before any runs; should one
+                // wait, the lookups are undone and the batch handed back.
+                let resolved: Vec<Resolved<'_, 'a>> = entries
+                    .into_iter()
+                    .map(|entry| router.resolve(entry))
+                    .collect();
+                if resolved
+                    .iter()
+                    .any(|entry| matches!(entry, Resolved::Async(..)))
+                {
+                    let entries = resolved.into_iter().map(Resolved::into_entry).collect();
                     return Err(Call {
                         router,
                         message: Ok(Message::Batch(entries)),
                         input_len: self.input_len,
                     });
                 }
-                let mut out = batch_buffer(entries.len(), self.input_len);
-                for entry in entries {
-                    match router.resolve(entry) {
-                        Resolved::Ready(ready) => append(&mut out, |out| {
+                let mut out = batch_buffer(resolved.len(), self.input_len);
+                for entry in resolved {
+                    if let Resolved::Ready(ready) = entry {
+                        append(&mut out, |out| {
                             run_ready(ready, ctx, router.observer(), out)
-                        }),
-                        Resolved::Async(..) => unreachable!("checked above: no entry waits"),
+                        });
                     }
                 }
                 Ok(close_batch(out))

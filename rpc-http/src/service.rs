@@ -473,8 +473,11 @@ pin_project_lite::pin_project! {
 /// What a POST needs once its body is in.
 struct AfterBody {
     shared: Arc<Shared>,
-    router: Arc<Router>,
+    /// Index of the router in `shared.routes`: no reference count to move.
+    route: usize,
     ctx: Context,
+    /// Set when the request came through the server's layers, which hand it
+    /// over in the request's extensions.
     after_answer: Option<Arc<AfterAnswer>>,
 }
 
@@ -525,6 +528,23 @@ where
     type Output = Response<ResponseBody>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.poll_answer(cx, None)
+    }
+}
+
+impl<B> ResponseFuture<B>
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    /// Polls for the answer; a server's HTTP/1 connection passes its queue
+    /// for the notifications to run after their answer.
+    #[inline]
+    pub(crate) fn poll_answer(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        after_answer: Option<&AfterAnswer>,
+    ) -> Poll<Response<ResponseBody>> {
         let mut state = self.project().state;
         loop {
             let next = match state.as_mut().project() {
@@ -567,11 +587,12 @@ where
                     }
                     let AfterBody {
                         shared,
-                        router,
+                        route,
                         ctx,
-                        after_answer,
+                        after_answer: layered,
                     } = then.take().expect("ResponseFuture polled after completion");
-                    match shared.dispatch(router, received.take(), ctx, after_answer) {
+                    let after_answer = layered.as_deref().or(after_answer);
+                    match shared.dispatch(route, received.take(), ctx, after_answer) {
                         Answer::Now(response) => return Poll::Ready(response),
                         Answer::Later(future) => State::Waiting { future },
                     }
@@ -651,16 +672,12 @@ impl Shared {
         let path = request.uri().path();
         let response = match *request.method() {
             Method::POST => match self.route(path) {
-                Some(router) => {
-                    let router = Arc::clone(router);
-                    return self.post(router, request, meta);
-                }
+                Some(route) => return self.post(route, request, meta),
                 None => not_found(path),
             },
             Method::GET if self.config.get => match self.get_target(path) {
-                Some((router, method)) => {
-                    let router = Arc::clone(router);
-                    return ResponseFuture::waiting(self.get(router, method, request, meta));
+                Some((route, method)) => {
+                    return ResponseFuture::waiting(self.get(route, method, request, meta));
                 }
                 None => not_found(path),
             },
@@ -695,36 +712,35 @@ impl Shared {
         })
     }
 
-    fn route(&self, path: &str) -> Option<&Arc<Router>> {
+    /// The index of the route serving `path`.
+    fn route(&self, path: &str) -> Option<usize> {
         if self.any_path {
-            return self.routes.first().map(|route| &route.router);
+            return (!self.routes.is_empty()).then_some(0);
         }
         let path = path.trim_end_matches('/');
-        self.routes
-            .iter()
-            .find(|route| &*route.path == path)
-            .map(|route| &route.router)
+        self.routes.iter().position(|route| &*route.path == path)
     }
 
     /// `<mount>/<method>` for the GET fallback; the longest mount wins, so
     /// with `/` and `/api` mounted, `/api/m` is `m` at `/api`, not `api/m` at `/`.
-    fn get_target(&self, path: &str) -> Option<(&Arc<Router>, String)> {
-        let (route, rest) = self
+    fn get_target(&self, path: &str) -> Option<(usize, String)> {
+        let (index, rest) = self
             .routes
             .iter()
-            .filter_map(|route| {
+            .enumerate()
+            .filter_map(|(index, route)| {
                 let rest = path.strip_prefix(&*route.path)?.strip_prefix('/')?;
-                Some((route, rest))
+                Some((index, rest))
             })
-            .max_by_key(|(route, _)| route.path.len())?;
+            .max_by_key(|&(index, _)| self.routes[index].path.len())?;
         let method = percent_decode(rest)?;
-        (!method.is_empty()).then_some((&route.router, method))
+        (!method.is_empty()).then_some((index, method))
     }
 
     #[inline(always)]
     fn post<B>(
         self: Arc<Self>,
-        router: Arc<Router>,
+        route: usize,
         request: Request<B>,
         mut meta: Meta,
     ) -> ResponseFuture<B>
@@ -751,7 +767,7 @@ impl Shared {
                 received: Received::default(),
                 then: Some(AfterBody {
                     shared: self,
-                    router,
+                    route,
                     ctx: context(parts, meta),
                     after_answer,
                 }),
@@ -761,7 +777,7 @@ impl Shared {
 
     async fn get<B>(
         self: Arc<Self>,
-        router: Arc<Router>,
+        route: usize,
         method: String,
         request: Request<B>,
         meta: Meta,
@@ -798,7 +814,7 @@ impl Shared {
         });
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
         let ctx = context(parts, meta);
-        let response = match self.dispatch(router, bytes, ctx, None) {
+        let response = match self.dispatch(route, bytes, ctx, None) {
             Answer::Now(response) => response,
             Answer::Later(future) => future.await,
         };
@@ -812,37 +828,43 @@ impl Shared {
     /// has to be waited for, else as a future.
     fn dispatch(
         self: Arc<Self>,
-        router: Arc<Router>,
+        route: usize,
         bytes: Bytes,
         ctx: Context,
-        after_answer: Option<Arc<AfterAnswer>>,
+        after_answer: Option<&AfterAnswer>,
     ) -> Answer {
-        let mut message = Message {
-            router,
+        let router = &self.routes[route].router;
+        let in_flight = self.stats.as_ref().map(Stats::request_started);
+        let message = |bytes, ctx, in_flight| Message {
+            router: Arc::clone(router),
             bytes,
             ctx,
-            in_flight: self.stats.as_ref().map(Stats::request_started),
+            in_flight,
         };
-        if let Some(after_answer) = &after_answer {
-            // Without an `"id"` anywhere it is likely a notification: parsed
-            // inside the job that runs it (after the answer), not twice. An
-            // id written with escapes only sends a message the long way.
-            if !mentions_id(&message.bytes) {
-                match message.park() {
+        // Without an `"id"` anywhere it is likely a notification: parsed
+        // inside the job that runs it (after the answer), not twice. An id
+        // written with escapes only sends a message the long way.
+        let (bytes, ctx, in_flight) = match after_answer {
+            Some(after_answer) if !mentions_id(&bytes) => {
+                match message(bytes, ctx, in_flight).park() {
                     Ok(job) => {
                         after_answer.push(job);
                         return Answer::Now(empty(StatusCode::OK));
                     }
                     // Notification-only, but waits: the pool's.
                     Err((given_back, true)) => return self.acknowledge(given_back),
-                    Err((given_back, false)) => message = given_back,
+                    Err((given_back, false)) => {
+                        (given_back.bytes, given_back.ctx, given_back.in_flight)
+                    }
                 }
             }
-        }
-        let call = message.router.parse(&message.bytes);
+            _ => (bytes, ctx, in_flight),
+        };
+        let call = router.parse(&bytes);
         if call.is_notification_only() {
             let immediate = call.is_immediate();
             drop(call);
+            let message = message(bytes, ctx, in_flight);
             return match after_answer {
                 Some(after_answer) if immediate => {
                     after_answer.push(message.into_job());
@@ -856,13 +878,20 @@ impl Shared {
         // giving it back would cost a lock). A timeout could not interrupt
         // them anyway.
         if self.requests.available_permits() > 0 {
-            match call.run_now(&message.ctx) {
-                Ok(answer) => return Answer::Now(respond(answer, message.ctx)),
+            match call.run_now(&ctx) {
+                Ok(answer) => return Answer::Now(respond(answer, ctx)),
                 Err(call) => drop(call),
             }
         } else {
             drop(call);
         }
+        let message = message(bytes, ctx, in_flight);
+        self.answer(message)
+    }
+
+    /// Answers a message that has to wait: for a request slot, or for its
+    /// asynchronous methods.
+    fn answer(self: Arc<Self>, message: Message) -> Answer {
         Answer::Later(Box::pin(async move {
             // Back-pressure, not refusal: past the limit, requests wait their turn.
             let _slot = self.requests.acquire().await;
@@ -958,14 +987,20 @@ async fn run_notification(
 /// Whether `"id"` appears anywhere in the text. (A SIMD search for the rare
 /// letter; JSON-RPC's own member names have no `i` but `id`.)
 fn mentions_id(bytes: &[u8]) -> bool {
-    const ID: &[u8] = b"\"id\"";
-    // Clients put the id last or first: look at both ends before scanning.
-    let edge = 24.min(bytes.len());
-    let at_an_edge = |part: &[u8]| part.windows(ID.len()).any(|window| window == ID);
-    at_an_edge(&bytes[bytes.len() - edge..])
-        || at_an_edge(&bytes[..edge])
-        || memchr::memchr_iter(b'i', bytes)
-            .any(|at| at > 0 && bytes[at - 1] == b'"' && bytes.get(at + 1..at + 3) == Some(b"d\""))
+    let id_at =
+        |at: usize| at > 0 && bytes[at - 1] == b'"' && bytes.get(at + 1..at + 3) == Some(b"d\"");
+    // Clients put the id last or first: in a long text, look at both ends
+    // before scanning it all.
+    const EDGE: usize = 24;
+    if bytes.len() > 4 * EDGE {
+        let tail = bytes.len() - EDGE;
+        if memchr::memrchr_iter(b'i', &bytes[tail..]).any(|at| id_at(tail + at))
+            || memchr::memchr_iter(b'i', &bytes[..EDGE]).any(id_at)
+        {
+            return true;
+        }
+    }
+    memchr::memchr_iter(b'i', bytes).any(id_at)
 }
 
 /// The HTTP answer to a message's answer, with the headers and cookies its methods set.
@@ -1235,6 +1270,11 @@ mod tests {
             "x".repeat(100)
         );
         assert!(mentions_id(middle.as_bytes()), "past both ends");
+        let long = "x".repeat(200);
+        let first = format!(r#"{{"id":7,"method":"echo","params":["{long}"]}}"#);
+        assert!(mentions_id(first.as_bytes()), "at the start of a long text");
+        let last = format!(r#"{{"method":"echo","params":["{long}"],"id":7}}"#);
+        assert!(mentions_id(last.as_bytes()), "at the end of a long text");
         let nowhere = format!(
             r#"{{"jsonrpc":"2.0","method":"echo","params":["{}i"]}}"#,
             "x".repeat(100)

@@ -1280,6 +1280,24 @@ async fn a_client_that_sends_nothing_or_too_little_to_tell_the_protocol_is_disco
 }
 
 #[tokio::test]
+async fn a_request_whose_first_byte_arrives_alone_is_answered() {
+    // The server tells HTTP/1 from HTTP/2 by the first bytes; a lone `P`
+    // could begin either, so the connection is served the slow way.
+    let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", test_router())).await;
+    let request = raw_request("POST", "/", &[], &request_json("ping", json!([]), 4));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&request[..1]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stream.write_all(&request[1..]).await.unwrap();
+    let (status, _, body) = read_response(&mut stream).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"jsonrpc": "2.0", "result": "pong", "id": 4})
+    );
+}
+
+#[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_but_a_long_request_is_not_cut() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")

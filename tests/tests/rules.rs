@@ -592,6 +592,8 @@ fn run_now_hands_back_untouched_a_message_with_an_asynchronous_method() {
         r#"{"jsonrpc":"2.0","method":"greet","params":["ann"],"id":1}"#,
         r#"{"jsonrpc":"2.0","method":"blocking_square","params":[3],"id":2}"#,
         r#"[{"jsonrpc":"2.0","method":"count","id":1},{"jsonrpc":"2.0","method":"greet","params":["bo"],"id":2}]"#,
+        // Every kind of entry: the batch comes back as it was read.
+        r#"[{"jsonrpc":"2.0","method":"count","id":1},{"jsonrpc":"2.0","method":"nope","id":3},{"foo":1},{"jsonrpc":"2.0","method":"count"},{"jsonrpc":"2.0","method":"greet","params":["bo"],"id":2}]"#,
     ];
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -23,6 +23,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use rpc_core::Router;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
@@ -428,6 +429,18 @@ struct Activity {
     writes: AtomicU64,
     /// Set by the first HTTP/1 request.
     http1: AtomicBool,
+    /// The notifications that HTTP/1 answers leave to run after them.
+    after_answer: Arc<AfterAnswer>,
+}
+
+impl Activity {
+    /// Counts a request as started. Requests start only in the connection's
+    /// own task: a plain store, not a locked add.
+    fn start(&self) {
+        let started = self.started.load(Ordering::Relaxed);
+        self.started
+            .store(started.wrapping_add(1), Ordering::Release);
+    }
 }
 
 impl Activity {
@@ -466,7 +479,11 @@ impl<I: AsyncWrite> CountingWrites<I> {
     fn count(activity: &Activity, written: &Poll<std::io::Result<usize>>) {
         if matches!(written, Poll::Ready(Ok(n)) if *n > 0) && activity.http1.load(Ordering::Relaxed)
         {
-            activity.writes.fetch_add(1, Ordering::Relaxed);
+            // Only the connection's own task writes: a plain store, not a locked add.
+            let writes = activity.writes.load(Ordering::Relaxed);
+            activity
+                .writes
+                .store(writes.wrapping_add(1), Ordering::Relaxed);
         }
     }
 }
@@ -560,7 +577,6 @@ struct ConnectionService<S> {
     cors_on: bool,
     compression_on: bool,
     activity: Arc<Activity>,
-    after_answer: Arc<AfterAnswer>,
 }
 
 /// The answer to one request on a server connection. Not boxed on the
@@ -615,7 +631,16 @@ impl Future for ConnectionFuture {
         let this = self.get_mut();
         let response = match &mut this.inner {
             ConnectionFutureInner::Direct(future) => {
-                std::task::ready!(Pin::new(future).poll(cx)).map(EitherBody::Left)
+                // HTTP/1 requests are answered inside the connection's own
+                // task, which runs their synchronous notifications after each
+                // turn; HTTP/2 ones are answered in tasks of their own and
+                // use the background pool.
+                let after_answer = match &this.in_flight {
+                    Some(InFlightRequest(activity)) if !this.http2 => Some(&*activity.after_answer),
+                    _ => None,
+                };
+                std::task::ready!(Pin::new(future).poll_answer(cx, after_answer))
+                    .map(EitherBody::Left)
             }
             ConnectionFutureInner::Layered(future) => std::task::ready!(future.as_mut().poll(cx))?,
             ConnectionFutureInner::Refused(response) => response
@@ -654,17 +679,12 @@ where
     type Future = ConnectionFuture;
 
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
-        self.activity.started.fetch_add(1, Ordering::Release);
+        self.activity.start();
         let in_flight = Some(InFlightRequest(Arc::clone(&self.activity)));
         let http2 = request.version() >= http::Version::HTTP_2;
         if !http2 && !self.activity.http1.load(Ordering::Relaxed) {
             self.activity.http1.store(true, Ordering::Relaxed);
         }
-        // HTTP/1 requests are answered inside the connection's own task, which
-        // runs their synchronous notifications after each turn; HTTP/2 ones
-        // are answered in tasks of their own and use the background pool.
-        let after_answer =
-            (request.version() < http::Version::HTTP_2).then_some(&self.after_answer);
         let headers = request.headers();
         let encoded = headers.get(CONTENT_ENCODING);
         if let Some(encoding) = encoded {
@@ -698,8 +718,9 @@ where
                 request.extensions_mut().insert(PeerAddr(peer));
             }
             request.extensions_mut().insert(ConnectionId(self.id));
-            if let Some(after_answer) = after_answer {
-                request.extensions_mut().insert(Arc::clone(after_answer));
+            if !http2 {
+                let after_answer = Arc::clone(&self.activity.after_answer);
+                request.extensions_mut().insert(after_answer);
             }
             let layered = self.layered.clone().oneshot(request);
             ConnectionFutureInner::Layered(Box::pin(async move {
@@ -710,7 +731,7 @@ where
             let meta = Meta {
                 peer: self.peer,
                 connection: Some(self.id),
-                after_answer: after_answer.map(Arc::clone),
+                after_answer: None,
             };
             ConnectionFutureInner::Direct(self.rpc.handle_direct(request, meta))
         };
@@ -792,7 +813,7 @@ impl AcceptLoop {
             match accepted {
                 listener::Accepted::Tcp(stream, peer) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(connection.serve(stream, Some(peer)));
+                    connections.spawn(connection.serve_tcp(stream, peer));
                 }
                 #[cfg(unix)]
                 listener::Accepted::Unix(stream) => {
@@ -830,6 +851,33 @@ struct Connection {
 }
 
 impl Connection {
+    /// Serves a TCP connection. Unless it carries TLS, its first bytes are
+    /// peeked at to tell HTTP/1 from HTTP/2, so that hyper serves it with
+    /// that protocol's own connection rather than the auto-detecting one
+    /// (which reads through a rewind buffer for the connection's whole life).
+    async fn serve_tcp(mut self, stream: TcpStream, peer: SocketAddr) {
+        #[cfg(feature = "tls")]
+        if self.options.tls.is_some() {
+            return self.serve(stream, Some(peer)).await;
+        }
+        let _open = self.options.stats.as_ref().map(Stats::connection_opened);
+        let sniffed = tokio::select! {
+            sniffed = sniff(&stream) => sniffed,
+            () = tokio::time::sleep(self.options.header_read_timeout) => {
+                tracing::debug!(connection = self.id, "nothing received within the header read timeout; closing");
+                return;
+            }
+            () = stop_requested(&mut self.shutdown) => return,
+        };
+        match sniffed {
+            Ok(Some(protocol)) => self.serve_http(stream, Some(peer), protocol).await,
+            Ok(None) => {}
+            Err(err) => {
+                tracing::debug!(error = %err, connection = self.id, "reading a connection's first bytes failed")
+            }
+        }
+    }
+
     async fn serve<I>(self, io: I, peer: Option<SocketAddr>)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -839,31 +887,48 @@ impl Connection {
         if let Some(tls) = &self.options.tls {
             let handshake = tls.acceptor().accept(io);
             match tokio::time::timeout(self.options.header_read_timeout, handshake).await {
-                Ok(Ok(stream)) => self.serve_http(stream, peer).await,
+                Ok(Ok(stream)) => {
+                    // The protocol agreed on by ALPN, if the client offered any.
+                    let protocol = match stream.get_ref().1.alpn_protocol() {
+                        Some(b"h2") => Protocol::Http2,
+                        Some(b"http/1.1") => Protocol::Http1,
+                        _ => Protocol::Unknown,
+                    };
+                    self.serve_http(stream, peer, protocol).await;
+                }
                 Ok(Err(err)) => tracing::debug!(error = %err, "TLS handshake failed"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),
             }
             return;
         }
-        self.serve_http(io, peer).await;
+        self.serve_http(io, peer, Protocol::Unknown).await;
     }
 
-    async fn serve_http<I>(mut self, io: I, peer: Option<SocketAddr>)
+    /// The connection, served by hyper under its driver.
+    fn serve_http<I>(
+        self,
+        io: I,
+        peer: Option<SocketAddr>,
+        protocol: Protocol,
+    ) -> Driven<I, impl Layered>
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let id = self.id;
-        let options = Arc::clone(&self.options);
+        let Connection {
+            id,
+            rpc,
+            options,
+            mut shutdown,
+            _slot,
+        } = self;
         let stack = tower::ServiceBuilder::new()
             .option_layer(options.cors.clone())
             .layer(options.compression.layer())
             .layer(RequestDecompressionLayer::new())
-            .service(self.rpc.clone());
+            .service(rpc.clone());
         let activity = Arc::new(Activity::default());
-        let after_answer = Arc::new(AfterAnswer::default());
         let service = ConnectionService {
-            after_answer: Arc::clone(&after_answer),
-            rpc: self.rpc.clone(),
+            rpc,
             layered: stack,
             peer,
             id,
@@ -871,103 +936,306 @@ impl Connection {
             compression_on: options.compression.is_on(),
             activity: Arc::clone(&activity),
         };
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // hyper's own header read timeout arms a timer for every request;
-        // the idle watchdog below does the same job with one per connection.
-        builder.http1().header_read_timeout(None).keep_alive(true);
-        builder.http2().timer(TokioTimer::new());
-        let io = CountingWrites {
+        let io = TokioIo::new(CountingWrites {
             io,
             activity: Arc::clone(&activity),
+        });
+        // hyper's own header read timeout arms a timer for every request;
+        // the driver's idle watchdog does the same job with one per connection.
+        let served = match protocol {
+            Protocol::Http1 => Served::Http1 {
+                connection: hyper::server::conn::http1::Builder::new()
+                    .header_read_timeout(None)
+                    .keep_alive(true)
+                    .serve_connection(io, service),
+            },
+            Protocol::Http2 => Served::Http2 {
+                connection: hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .serve_connection(io, service),
+            },
+            Protocol::Unknown => {
+                let mut builder = auto::Builder::new(TokioExecutor::new());
+                builder.http1().header_read_timeout(None).keep_alive(true);
+                builder.http2().timer(TokioTimer::new());
+                Served::Unknown {
+                    connection: builder.serve_connection(io, service).into_owned(),
+                }
+            }
         };
-        let connection = builder.serve_connection(TokioIo::new(io), service);
-        tokio::pin!(connection);
-        // The watchdog: a connection with no request in flight, and no
-        // request started or finished and nothing written for the whole
-        // header read timeout, is closed, whatever it is doing meanwhile
-        // (sending nothing, too little to tell HTTP/1 from HTTP/2, half a
-        // request head, or idling between requests). It wakes every quarter
-        // of the timeout, so the timeout holds to within a quarter. Once the
-        // connection is asked to close (idle, or the server shutting down),
-        // a tick without progress drops it.
         let tick = (options.header_read_timeout / IDLE_TICKS).max(Duration::from_millis(1));
-        let watchdog = tokio::time::sleep(tick);
-        tokio::pin!(watchdog);
-        let shutdown = stop_requested(&mut self.shutdown);
-        tokio::pin!(shutdown);
-        let mut last_progress = 0;
-        let mut idle_ticks = 0;
-        // Set once the connection is asked to close: how many ticks without
-        // progress it is then given before it is dropped.
-        let mut close_grace: Option<u32> = None;
-        let mut shutting_down = false;
-        // The watchdog and the shutdown signal are polled only when they woke
-        // the task, not on each of the connection's own wake-ups.
         let control = Arc::new(ControlWake {
             woken: AtomicBool::new(true),
             task: Mutex::new(None),
         });
-        let control_waker = Waker::from(Arc::clone(&control));
-        let mut registered: Option<Waker> = None;
-        let result = std::future::poll_fn(|cx| {
-            // A task's waker rarely changes: register it only when it does.
-            if !registered
-                .as_ref()
-                .is_some_and(|waker| waker.will_wake(cx.waker()))
-            {
-                control.register(cx.waker());
-                registered = Some(cx.waker().clone());
-            }
-            // A plain load first: the swap's locked write only when woken.
-            if control.woken.load(Ordering::Acquire) && control.woken.swap(false, Ordering::AcqRel)
-            {
-                let mut control_cx = std::task::Context::from_waker(&control_waker);
-                if !shutting_down && shutdown.as_mut().poll(&mut control_cx).is_ready() {
-                    shutting_down = true;
-                    if close_grace.is_none() {
-                        connection.as_mut().graceful_shutdown();
-                        // Open requests finish; a stalled one has the usual timeout.
-                        close_grace = Some(IDLE_TICKS);
-                        idle_ticks = 0;
-                    }
-                }
-                while watchdog.as_mut().poll(&mut control_cx).is_ready() {
-                    let (in_flight, progress) = activity.snapshot();
-                    if in_flight || progress != last_progress {
-                        last_progress = progress;
-                        idle_ticks = 0;
-                    } else {
-                        idle_ticks += 1;
-                    }
-                    if close_grace.is_some_and(|grace| idle_ticks >= grace) {
-                        tracing::debug!(
-                            connection = id,
-                            "asked to close and still open without progress; dropped"
-                        );
-                        return Poll::Ready(Ok(()));
-                    }
-                    if close_grace.is_none() && idle_ticks >= IDLE_TICKS {
-                        tracing::debug!(
-                            connection = id,
-                            "no request within the header read timeout; closing"
-                        );
-                        connection.as_mut().graceful_shutdown();
-                        // It was idle: one more quiet tick is enough.
-                        close_grace = Some(1);
-                        idle_ticks = 0;
-                    }
-                    watchdog.as_mut().reset(tokio::time::Instant::now() + tick);
-                }
-            }
-            let polled = connection.as_mut().poll(cx);
-            // The answers this poll produced are handed to the connection (and
-            // normally written): now their notifications run.
-            after_answer.run();
-            polled
-        })
-        .await;
-        if let Err(err) = result {
-            tracing::debug!(error = %err, connection = id, "connection ended with an error");
+        Driven {
+            served,
+            watchdog: tokio::time::sleep(tick),
+            shutdown: Box::pin(async move { stop_requested(&mut shutdown).await }),
+            control_waker: Waker::from(Arc::clone(&control)),
+            control,
+            registered: None,
+            id,
+            tick,
+            activity,
+            last_progress: 0,
+            idle_ticks: 0,
+            close_grace: None,
+            shutting_down: false,
+            _slot,
         }
+    }
+}
+
+/// What a connection speaks, when that is known before hyper reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    Http1,
+    Http2,
+    /// Left to hyper-util's auto-detecting connection.
+    Unknown,
+}
+
+/// The HTTP/2 connection preface (RFC 9113, section 3.4).
+const HTTP2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Tells the protocol from what a client sent first, without consuming it.
+async fn sniff(stream: &TcpStream) -> std::io::Result<Option<Protocol>> {
+    let mut first = [0; HTTP2_PREFACE.len()];
+    let read = stream.peek(&mut first).await?;
+    Ok(protocol_of(&first[..read]))
+}
+
+/// The protocol that a connection's first bytes show: anything that is not
+/// a prefix of the HTTP/2 preface is HTTP/1, and a prefix too short to tell
+/// is left to the auto-detecting connection. `None` for no bytes (closed).
+fn protocol_of(first: &[u8]) -> Option<Protocol> {
+    if first.is_empty() {
+        None
+    } else if !HTTP2_PREFACE.starts_with(first) {
+        Some(Protocol::Http1)
+    } else if first.len() == HTTP2_PREFACE.len() {
+        Some(Protocol::Http2)
+    } else {
+        Some(Protocol::Unknown)
+    }
+}
+
+/// The service stack a connection's layered requests go through.
+trait Layered:
+    tower::Service<
+        Request<Incoming>,
+        Response = http::Response<Self::Body>,
+        Error = Self::LayerError,
+        Future = Self::LayerFuture,
+    > + Clone
+    + Send
+    + 'static
+{
+    type Body: http_body::Body<Data = Bytes, Error = Self::BodyError> + Send + 'static;
+    type BodyError: Into<BoxError>;
+    type LayerError: Into<BoxError>;
+    type LayerFuture: Send;
+}
+
+impl<S, B> Layered for S
+where
+    S: tower::Service<Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Body = B;
+    type BodyError = B::Error;
+    type LayerError = S::Error;
+    type LayerFuture = S::Future;
+}
+
+type ServedIo<I> = TokioIo<CountingWrites<I>>;
+
+pin_project_lite::pin_project! {
+    /// A connection as hyper serves it.
+    #[project = ServedProj]
+    enum Served<I, L: Layered> {
+        Http1 {
+            #[pin]
+            connection: hyper::server::conn::http1::Connection<ServedIo<I>, ConnectionService<L>>,
+        },
+        Http2 {
+            #[pin]
+            connection: hyper::server::conn::http2::Connection<ServedIo<I>, ConnectionService<L>, TokioExecutor>,
+        },
+        Unknown {
+            #[pin]
+            connection: auto::Connection<'static, ServedIo<I>, ConnectionService<L>, TokioExecutor>,
+        },
+    }
+}
+
+impl<I, L> Served<I, L>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    L: Layered,
+{
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        match self.project() {
+            ServedProj::Http1 { connection } => connection.graceful_shutdown(),
+            ServedProj::Http2 { connection } => connection.graceful_shutdown(),
+            ServedProj::Unknown { connection } => connection.graceful_shutdown(),
+        }
+    }
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<(), BoxError>> {
+        match self.project() {
+            ServedProj::Http1 { connection } => connection.poll(cx).map_err(Into::into),
+            ServedProj::Http2 { connection } => connection.poll(cx).map_err(Into::into),
+            ServedProj::Unknown { connection } => connection.poll(cx),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A served connection with its idle watchdog, the server's shutdown
+    /// signal and the notifications queued behind its answers.
+    ///
+    /// The watchdog: a connection with no request in flight, and no request
+    /// started or finished and nothing written for the whole header read
+    /// timeout, is closed, whatever it is doing meanwhile (sending nothing,
+    /// too little to tell HTTP/1 from HTTP/2, half a request head, or idling
+    /// between requests). It wakes every quarter of the timeout, so the
+    /// timeout holds to within a quarter. Once the connection is asked to
+    /// close (idle, or the server shutting down), ticks without progress
+    /// drop it.
+    #[project = DrivenProj]
+    struct Driven<I, L: Layered> {
+        #[pin]
+        served: Served<I, L>,
+        #[pin]
+        watchdog: tokio::time::Sleep,
+        shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+        // The watchdog and the shutdown signal are polled only when they
+        // woke the task, not on each of the connection's own wake-ups.
+        control: Arc<ControlWake>,
+        control_waker: Waker,
+        registered: Option<Waker>,
+        id: u64,
+        tick: Duration,
+        activity: Arc<Activity>,
+        last_progress: u64,
+        idle_ticks: u32,
+        // Set once the connection is asked to close: how many ticks
+        // without progress it is then given before it is dropped.
+        close_grace: Option<u32>,
+        shutting_down: bool,
+        _slot: tokio::sync::OwnedSemaphorePermit,
+    }
+}
+
+impl<I, L> Future for Driven<I, L>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    L: Layered,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        // A task's waker rarely changes: register it only when it does.
+        if !this
+            .registered
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()))
+        {
+            this.control.register(cx.waker());
+            *this.registered = Some(cx.waker().clone());
+        }
+        // A plain load first: the swap's locked write only when woken.
+        if this.control.woken.load(Ordering::Acquire)
+            && this.control.woken.swap(false, Ordering::AcqRel)
+            && this.watch().is_ready()
+        {
+            return Poll::Ready(());
+        }
+        let polled = this.served.poll(cx);
+        // The answers this poll produced are handed to the connection (and
+        // normally written): now their notifications run.
+        this.activity.after_answer.run();
+        match polled {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => Poll::Ready(()),
+            Poll::Ready(Err(err)) => {
+                tracing::debug!(error = %err, connection = *this.id, "connection ended with an error");
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+impl<I, L> DrivenProj<'_, I, L>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    L: Layered,
+{
+    /// The shutdown signal and the watchdog; ready when the connection is to be dropped.
+    fn watch(&mut self) -> Poll<()> {
+        let mut control_cx = std::task::Context::from_waker(self.control_waker);
+        if !*self.shutting_down && self.shutdown.as_mut().poll(&mut control_cx).is_ready() {
+            *self.shutting_down = true;
+            if self.close_grace.is_none() {
+                self.served.as_mut().graceful_shutdown();
+                // Open requests finish; a stalled one has the usual timeout.
+                *self.close_grace = Some(IDLE_TICKS);
+                *self.idle_ticks = 0;
+            }
+        }
+        while self.watchdog.as_mut().poll(&mut control_cx).is_ready() {
+            let (in_flight, progress) = self.activity.snapshot();
+            if in_flight || progress != *self.last_progress {
+                *self.last_progress = progress;
+                *self.idle_ticks = 0;
+            } else {
+                *self.idle_ticks += 1;
+            }
+            if self
+                .close_grace
+                .is_some_and(|grace| *self.idle_ticks >= grace)
+            {
+                tracing::debug!(
+                    connection = *self.id,
+                    "asked to close and still open without progress; dropped"
+                );
+                return Poll::Ready(());
+            }
+            if self.close_grace.is_none() && *self.idle_ticks >= IDLE_TICKS {
+                tracing::debug!(
+                    connection = *self.id,
+                    "no request within the header read timeout; closing"
+                );
+                self.served.as_mut().graceful_shutdown();
+                // It was idle: one more quiet tick is enough.
+                *self.close_grace = Some(1);
+                *self.idle_ticks = 0;
+            }
+            let next = tokio::time::Instant::now() + *self.tick;
+            self.watchdog.as_mut().reset(next);
+        }
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{protocol_of, Protocol, HTTP2_PREFACE};
+
+    #[test]
+    fn the_first_bytes_tell_the_protocol() {
+        assert_eq!(protocol_of(b""), None);
+        assert_eq!(protocol_of(b"POST / HTTP/1.1\r\n"), Some(Protocol::Http1));
+        assert_eq!(protocol_of(b"G"), Some(Protocol::Http1));
+        assert_eq!(protocol_of(b"PO"), Some(Protocol::Http1));
+        assert_eq!(protocol_of(b"P"), Some(Protocol::Unknown));
+        assert_eq!(protocol_of(b"PRI * HTTP/2.0"), Some(Protocol::Unknown));
+        assert_eq!(protocol_of(HTTP2_PREFACE), Some(Protocol::Http2));
     }
 }
