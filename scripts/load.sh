@@ -315,7 +315,8 @@ log "end: $END_UPTIME"
     echo
     echo "\`ROUNDS=$ROUNDS DUR=$DUR CONN=$CONN scripts/load.sh\`: wrk $(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }') \`-t1 -c$CONN -d$DUR\` on core $LOAD_CPU," \
         "each server on one current-thread runtime on core $SERVER_CPU; $CORES cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))."
-    echo "Medians of $ROUNDS round(s); servers alternate (rotated every round). Latency is wrk's, client side;"
+    echo "Medians of $ROUNDS round(s); servers alternate (rotated every round). The paired ratio is the median over the rounds of"
+    echo "each round's req/s over hand's in the same round. Latency is wrk's, client side;"
     echo "server CPU is utime+stime of the server over the run (100% = its core saturated); server CPU µs/req is that time over the"
     echo "requests served, and its ratio (hand's cost / this server's, so above 1 is cheaper) holds even when other processes share"
     echo "the server's core; peak RSS is the largest VmHWM over the rounds."
@@ -326,8 +327,8 @@ log "end: $END_UPTIME"
         echo
         echo "## $workload"
         echo
-        echo "| server | req/s (median) | p50 | p99 | server CPU % | server CPU µs/req | wrk CPU % | peak RSS MiB | ratio to hand (req/s) | ratio to hand (CPU/req) |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        echo "| server | req/s (median) | p50 | p99 | server CPU % | server CPU µs/req | wrk CPU % | peak RSS MiB | ratio to hand (req/s) | paired ratio (req/s) | ratio to hand (CPU/req) |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         awk -F'\t' -v w="$workload" -v servers="$SERVERS" '
             function median(list,    n, v, i, j, x) {
                 n = split(list, v, " ")
@@ -339,6 +340,7 @@ log "end: $END_UPTIME"
                 rps[$3] = rps[$3] " " $4; p50[$3] = p50[$3] " " $5; p99[$3] = p99[$3] " " $6
                 cpu[$3] = cpu[$3] " " $7; wcpu[$3] = wcpu[$3] " " $8; cost[$3] = cost[$3] " " $13
                 if ($10 + 0 > rss[$3] + 0) rss[$3] = $10
+                by_round[$3, $1] = $4; rounds[$1] = 1
             }
             END {
                 n = split(servers, s, " ")
@@ -350,9 +352,16 @@ log "end: $END_UPTIME"
                     ratio = (hand > 0) ? sprintf("%.2f", r / hand) : "n/a"
                     # CPU per request inverted, so that above 1 is better for both ratios.
                     cost_ratio = (hand_cost > 0 && c > 0) ? sprintf("%.2f", hand_cost / c) : "n/a"
-                    printf "| %s | %.0f | %s | %s | %.0f | %.1f | %.0f | %.1f | %s | %s |\n", s[i], r,
+                    # Each round against hand in the same round, then the median: slow drifts of the
+                    # machine (other tenants) cancel out of a pair that ran a few seconds apart.
+                    paired = ""
+                    for (round in rounds)
+                        if ((s[i], round) in by_round && ("hand", round) in by_round && by_round["hand", round] > 0)
+                            paired = paired " " by_round[s[i], round] / by_round["hand", round]
+                    paired_ratio = (paired != "") ? sprintf("%.2f", median(paired)) : "n/a"
+                    printf "| %s | %.0f | %s | %s | %.0f | %.1f | %.0f | %.1f | %s | %s | %s |\n", s[i], r,
                         us(median(p50[s[i]])), us(median(p99[s[i]])), median(cpu[s[i]]), c, median(wcpu[s[i]]),
-                        rss[s[i]] / 1024, ratio, cost_ratio
+                        rss[s[i]] / 1024, ratio, paired_ratio, cost_ratio
                 }
             }' "$RAW"
     done

@@ -1404,6 +1404,49 @@ async fn a_slow_reader_keeps_its_answer_through_a_graceful_shutdown() {
 }
 
 #[tokio::test]
+async fn a_slow_http2_reader_gets_its_whole_answer_past_the_header_read_timeout() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .header_read_timeout(Duration::from_millis(200))
+            .mount("/", test_router()),
+    )
+    .await;
+    let client: TestClient = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let size = 16 << 20;
+    let request = post(addr, "/")
+        .body(full(request_json("text", json!([size]), 1)))
+        .unwrap();
+    let response = timeout(WAIT, client.request(request))
+        .await
+        .expect("answered in time")
+        .expect("the request is answered");
+    assert_eq!(response.version(), Version::HTTP_2);
+    let mut body = response.into_body();
+    let started = Instant::now();
+    let (mut received, mut since_pause) = (0usize, 0usize);
+    // Flow control holds the server's writes back while the client pauses:
+    // its request stays in flight until the whole answer is sent.
+    while let Some(frame) = timeout(WAIT, body.frame()).await.expect("data in time") {
+        let Ok(data) = frame.expect("the answer is not cut").into_data() else {
+            continue;
+        };
+        received += data.len();
+        since_pause += data.len();
+        if since_pause >= 512 << 10 {
+            since_pause = 0;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert!(
+        started.elapsed() > Duration::from_millis(500),
+        "the reading took several timeouts"
+    );
+    assert!(received > size, "the answer was cut after {received} bytes");
+}
+
+#[tokio::test]
 async fn an_idle_http2_connection_is_closed_even_while_its_client_pings() {
     let stats = Stats::new();
     let (_server, addr) = start(

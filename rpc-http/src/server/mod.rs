@@ -590,31 +590,71 @@ struct ConnectionFuture {
 }
 
 pin_project_lite::pin_project! {
-    /// An answer's body that keeps its request counted as in flight.
+    /// An HTTP/2 answer's body, keeping its request counted as in flight
+    /// until the body is handed over whole.
+    ///
+    /// Its data goes out in slices of at most [`HTTP2_SLICE`] bytes: hyper
+    /// hands each data frame to h2 once the stream has any send capacity, and
+    /// h2 buffers the whole of it. Sliced, the body is taken only as fast as
+    /// the client's flow-control window opens, so a slow reader's answer
+    /// stays in flight (and its connection clear of the idle watchdog) until
+    /// at most one slice is left to send.
     struct InFlightBody<B> {
         #[pin]
         body: B,
+        rest: Bytes,
         _in_flight: InFlightRequest,
     }
 }
 
-impl<B: http_body::Body> http_body::Body for InFlightBody<B> {
-    type Data = B::Data;
+/// The largest data frame an HTTP/2 answer hands to hyper at once.
+const HTTP2_SLICE: usize = 64 << 10;
+
+impl<B> InFlightBody<B> {
+    fn new(body: B, in_flight: InFlightRequest) -> Self {
+        Self {
+            body,
+            rest: Bytes::new(),
+            _in_flight: in_flight,
+        }
+    }
+}
+
+impl<B: http_body::Body<Data = Bytes>> http_body::Body for InFlightBody<B> {
+    type Data = Bytes;
     type Error = B::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        self.project().body.poll_frame(cx)
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.project();
+        if this.rest.is_empty() {
+            match std::task::ready!(this.body.poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => *this.rest = data,
+                    Err(frame) => return Poll::Ready(Some(Ok(frame))),
+                },
+                other => return Poll::Ready(other),
+            }
+        }
+        let slice = this.rest.len().min(HTTP2_SLICE);
+        Poll::Ready(Some(Ok(http_body::Frame::data(this.rest.split_to(slice)))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.rest.is_empty() && self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
+        let inner = self.body.size_hint();
+        let rest = self.rest.len() as u64;
+        let mut hint = http_body::SizeHint::new();
+        hint.set_lower(inner.lower() + rest);
+        if let Some(upper) = inner.upper() {
+            hint.set_upper(upper + rest);
+        }
+        hint
     }
 }
 
@@ -655,13 +695,7 @@ impl Future for ConnectionFuture {
             return Poll::Ready(Ok(response));
         };
         Poll::Ready(Ok(response.map(|body| {
-            EitherBody::Right(
-                InFlightBody {
-                    body,
-                    _in_flight: in_flight,
-                }
-                .boxed_unsync(),
-            )
+            EitherBody::Right(InFlightBody::new(body, in_flight).boxed_unsync())
         })))
     }
 }
