@@ -12,7 +12,8 @@
 # Environment (defaults):
 #   SERVERS="hand ours ours_bare jsonrpsee"
 #   WORKLOADS="add_positional add_named batch10 echo4k notification"
-#   DUR=5s CONN=4 PORT=39700 OUT=target/server-instructions
+#   DUR=5s CONN=4 PORT=39700 OUT=target/server-instructions (the table is also
+#   written to $OUT/table.md)
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
 #
 # Usage: scripts/server_instructions.sh
@@ -68,8 +69,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf '| server | %s |\n' "$(echo "$WORKLOADS" | sed 's/ / | /g')"
-printf '|---|%s\n' "$(for _ in $WORKLOADS; do printf -- '---:|'; done)"
+TABLE="$OUT/table.md"
+{
+    printf '| server | %s |\n' "$(echo "$WORKLOADS" | sed 's/ / | /g')"
+    printf '|---|%s\n' "$(for _ in $WORKLOADS; do printf -- '---:|'; done)"
+} | tee "$TABLE"
 for server in $SERVERS; do
     row="| $server |"
     for workload in $WORKLOADS; do
@@ -107,5 +111,6 @@ for server in $SERVERS; do
         row="$row $((total / requests)) |"
         echo "  $server $workload: $requests requests, $total instructions" >&2
     done
-    echo "$row"
+    echo "$row" | tee -a "$TABLE"
 done
+echo "table: $TABLE" >&2

@@ -700,14 +700,7 @@ impl Future for ConnectionFuture {
     }
 }
 
-impl<S, B> hyper::service::Service<Request<Incoming>> for ConnectionService<S>
-where
-    S: tower::Service<Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send,
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
+impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionService<L> {
     type Response = http::Response<HttpBody>;
     type Error = BoxError;
     type Future = ConnectionFuture;
@@ -719,8 +712,8 @@ where
         if !http2 && !self.activity.http1.load(Ordering::Relaxed) {
             self.activity.http1.store(true, Ordering::Relaxed);
         }
-        let headers = request.headers();
-        let encoded = headers.get(CONTENT_ENCODING);
+        let seen = LayerHeaders::of(request.headers());
+        let encoded = seen.content_encoding;
         if let Some(encoding) = encoded {
             if !decodable(encoding) {
                 let mut response = refusal(
@@ -744,8 +737,8 @@ where
         }
         // The layers only have work when one of these headers is there;
         // other requests skip them, and their large compression body.
-        let needs_layers = (self.cors_on && headers.contains_key(ORIGIN))
-            || (self.compression_on && headers.contains_key(ACCEPT_ENCODING))
+        let needs_layers = (self.cors_on && seen.origin)
+            || (self.compression_on && seen.accept_encoding)
             || encoded.is_some();
         let inner = if needs_layers {
             if let Some(peer) = self.peer {
@@ -774,6 +767,45 @@ where
             in_flight,
             http2,
         }
+    }
+}
+
+/// The request headers that decide whether a request goes through the
+/// server's layers.
+struct LayerHeaders<'a> {
+    content_encoding: Option<&'a http::HeaderValue>,
+    origin: bool,
+    accept_encoding: bool,
+}
+
+impl<'a> LayerHeaders<'a> {
+    /// Up to this many header values, one walk over them is cheaper than
+    /// three hashed lookups; programmatic clients send about this few.
+    const WALK_UP_TO: usize = 8;
+
+    fn of(headers: &'a http::HeaderMap) -> Self {
+        if headers.len() > Self::WALK_UP_TO {
+            return Self {
+                content_encoding: headers.get(CONTENT_ENCODING),
+                origin: headers.contains_key(ORIGIN),
+                accept_encoding: headers.contains_key(ACCEPT_ENCODING),
+            };
+        }
+        let mut seen = Self {
+            content_encoding: None,
+            origin: false,
+            accept_encoding: false,
+        };
+        for (name, value) in headers {
+            if *name == CONTENT_ENCODING {
+                seen.content_encoding.get_or_insert(value);
+            } else if *name == ORIGIN {
+                seen.origin = true;
+            } else if *name == ACCEPT_ENCODING {
+                seen.accept_encoding = true;
+            }
+        }
+        seen
     }
 }
 
@@ -1260,7 +1292,28 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{protocol_of, Protocol, HTTP2_PREFACE};
+    use super::{protocol_of, LayerHeaders, Protocol, HTTP2_PREFACE};
+    use http::header::{HeaderName, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, ORIGIN};
+
+    #[test]
+    fn layer_headers_are_found_among_few_and_many() {
+        for padding in [0, 2, 20] {
+            let mut headers = http::HeaderMap::new();
+            for i in 0..padding {
+                let name = HeaderName::try_from(format!("x-pad-{i}")).unwrap();
+                headers.insert(name, HeaderValue::from_static("1"));
+            }
+            let none = LayerHeaders::of(&headers);
+            assert!(none.content_encoding.is_none() && !none.origin && !none.accept_encoding);
+            headers.append(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            headers.append(CONTENT_ENCODING, HeaderValue::from_static("br"));
+            headers.insert(ORIGIN, HeaderValue::from_static("https://a.example"));
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("zstd"));
+            let all = LayerHeaders::of(&headers);
+            assert_eq!(all.content_encoding.unwrap(), "gzip", "{padding} others");
+            assert!(all.origin && all.accept_encoding, "{padding} others");
+        }
+    }
 
     #[test]
     fn the_first_bytes_tell_the_protocol() {
