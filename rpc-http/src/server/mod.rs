@@ -288,12 +288,13 @@ impl Server {
     }
 
     /// How long a connection may go without a request: from when it opens,
-    /// or from its last answer (or, on HTTP/1, the last bytes of it written),
-    /// to the end of the next request's head. A
-    /// client that is slower (sending nothing, dribbling its headers, or
-    /// idling on a keep-alive connection) is disconnected. A request in
-    /// flight is not cut short: that is the request timeout's job
-    /// ([`HttpConfig::request_timeout`]).
+    /// or from its last answer (on HTTP/1, the last bytes of it written; on
+    /// HTTP/2, its last 64 KiB handed over for sending, as the client's
+    /// flow-control window lets it out), to the end of the next request's
+    /// head. A client that is slower (sending nothing, dribbling its
+    /// headers, or idling on a keep-alive connection) is disconnected. A
+    /// request in flight is not cut short: that is the request timeout's
+    /// job ([`HttpConfig::request_timeout`]).
     ///
     /// The check runs four times per timeout, so a connection is closed
     /// between the timeout and a quarter more.
