@@ -270,7 +270,7 @@ impl fmt::Debug for Extensions {
 
 /// Headers, cookies and typed values that methods asked the transport to
 /// act on in its answer.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ResponseEffects {
     // Boxed and lazy: most calls set nothing, and the context that carries
     // this stays small.
@@ -282,6 +282,16 @@ struct EffectsSet {
     headers: Vec<(String, String)>,
     cookies: Vec<Cookie>,
     extensions: Extensions,
+}
+
+impl fmt::Debug for ResponseEffects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseEffects")
+            .field("headers", &self.headers())
+            .field("cookies", &self.cookies())
+            .field("extensions", self.extensions())
+            .finish()
+    }
 }
 
 /// What [`ResponseEffects::extensions`] shows when nothing was set.

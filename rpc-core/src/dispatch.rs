@@ -171,7 +171,8 @@ impl<'a> Call<'_, 'a> {
             }
             Message::Batch(entries) => {
                 // Every method is looked up once, before any runs; should one
-                // wait, the lookups are undone and the batch handed back.
+                // wait, the lookups are undone and the batch handed back (to
+                // be looked up again when it runs: the rarer case pays).
                 let resolved: Vec<Resolved<'_, 'a>> = entries
                     .into_iter()
                     .map(|entry| router.resolve(entry))
@@ -189,10 +190,11 @@ impl<'a> Call<'_, 'a> {
                 }
                 let mut out = batch_buffer(resolved.len(), self.input_len);
                 for entry in resolved {
-                    if let Resolved::Ready(ready) = entry {
-                        append(&mut out, |out| {
+                    match entry {
+                        Resolved::Ready(ready) => append(&mut out, |out| {
                             run_ready(ready, ctx, router.observer(), out)
-                        });
+                        }),
+                        Resolved::Async(..) => unreachable!("checked above: no entry waits"),
                     }
                 }
                 Ok(close_batch(out))

@@ -1426,8 +1426,8 @@ async fn a_slow_http2_reader_gets_its_whole_answer_past_the_header_read_timeout(
     let mut body = response.into_body();
     let started = Instant::now();
     let (mut received, mut since_pause) = (0usize, 0usize);
-    // Flow control holds the server's writes back while the client pauses:
-    // its request stays in flight until the whole answer is sent.
+    // Flow control holds the server back while the client pauses: the
+    // answer's request stays in flight until nearly all of it is sent.
     while let Some(frame) = timeout(WAIT, body.frame()).await.expect("data in time") {
         let Ok(data) = frame.expect("the answer is not cut").into_data() else {
             continue;

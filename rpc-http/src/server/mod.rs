@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ORIGIN};
@@ -289,8 +289,8 @@ impl Server {
 
     /// How long a connection may go without a request: from when it opens,
     /// or from its last answer (on HTTP/1, the last bytes of it written; on
-    /// HTTP/2, its last 64 KiB handed over for sending, as the client's
-    /// flow-control window lets it out), to the end of the next request's
+    /// HTTP/2, the moment all but about 128 KiB of it has been handed over
+    /// for sending, as the client reads), to the end of the next request's
     /// head. A client that is slower (sending nothing, dribbling its
     /// headers, or idling on a keep-alive connection) is disconnected. A
     /// request in flight is not cut short: that is the request timeout's
@@ -409,6 +409,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// How many watchdog ticks make up the header read timeout.
 const IDLE_TICKS: u32 = 4;
 
+/// How often a connection's idle watchdog looks.
+fn watchdog_tick(header_read_timeout: Duration) -> Duration {
+    (header_read_timeout / IDLE_TICKS).max(Duration::from_millis(1))
+}
+
 /// What the server writes: the service's own body, or the layers' (boxed: it is large).
 type HttpBody = EitherBody<ResponseBody, UnsyncBoxBody<Bytes, BoxError>>;
 
@@ -425,8 +430,8 @@ struct Activity {
     /// slow reader (its request counts as finished once its head is ready)
     /// is progress. Reads are not counted: a client dribbling a request head
     /// is not. Nor are HTTP/2's writes: a client's pings would keep an idle
-    /// connection open; there an answer's request stays in flight until its
-    /// body is sent.
+    /// connection open; there an answer's request stays in flight until
+    /// about two slices of its body are left to send (see [`InFlightBody`]).
     writes: AtomicU64,
     /// Set by the first HTTP/1 request.
     http1: AtomicBool,
@@ -442,9 +447,7 @@ impl Activity {
         self.started
             .store(started.wrapping_add(1), Ordering::Release);
     }
-}
 
-impl Activity {
     /// Whether a request is in flight, and a count that moves with every start, finish and write.
     fn snapshot(&self) -> (bool, u64) {
         let finished = self.finished.load(Ordering::Acquire);
@@ -594,12 +597,13 @@ pin_project_lite::pin_project! {
     /// An HTTP/2 answer's body, keeping its request counted as in flight
     /// until the body is handed over whole.
     ///
-    /// Its data goes out in slices of at most [`HTTP2_SLICE`] bytes: hyper
-    /// hands each data frame to h2 once the stream has any send capacity, and
-    /// h2 buffers the whole of it. Sliced, the body is taken only as fast as
-    /// the client's flow-control window opens, so a slow reader's answer
-    /// stays in flight (and its connection clear of the idle watchdog) until
-    /// at most one slice is left to send.
+    /// Its data goes out in slices of at most [`HTTP2_SLICE`] bytes, and h2
+    /// buffers at most one slice per stream (the builders' send buffer
+    /// size): hyper hands a data frame to h2 once the stream has any send
+    /// capacity, and h2 takes the whole of it. Sliced, the body is taken
+    /// only as fast as the client's flow-control window opens, so a slow
+    /// reader's answer stays in flight (and its connection clear of the idle
+    /// watchdog) until about two slices are left to send.
     struct InFlightBody<B> {
         #[pin]
         body: B,
@@ -608,7 +612,8 @@ pin_project_lite::pin_project! {
     }
 }
 
-/// The largest data frame an HTTP/2 answer hands to hyper at once.
+/// The largest data frame an HTTP/2 answer hands to hyper at once, and
+/// the most h2 buffers for one stream.
 const HTTP2_SLICE: usize = 64 << 10;
 
 impl<B> InFlightBody<B> {
@@ -927,17 +932,21 @@ impl Connection {
         if self.options.tls.is_some() {
             return self.serve(stream, Some(peer)).await;
         }
+        let opened = Instant::now();
         let _open = self.options.stats.as_ref().map(Stats::connection_opened);
+        let limit = watchdog_tick(self.options.header_read_timeout) * IDLE_TICKS;
         let sniffed = tokio::select! {
+            // First: bytes already there win over a timeout that is also due.
+            biased;
             sniffed = sniff(&stream) => sniffed,
-            () = tokio::time::sleep(self.options.header_read_timeout) => {
+            () = tokio::time::sleep(limit) => {
                 tracing::debug!(connection = self.id, "nothing received within the header read timeout; closing");
                 return;
             }
             () = stop_requested(&mut self.shutdown) => return,
         };
         match sniffed {
-            Ok(Some(protocol)) => self.serve_http(stream, Some(peer), protocol).await,
+            Ok(Some(protocol)) => self.serve_http(stream, Some(peer), protocol, opened).await,
             Ok(None) => {}
             Err(err) => {
                 tracing::debug!(error = %err, connection = self.id, "reading a connection's first bytes failed")
@@ -949,6 +958,7 @@ impl Connection {
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let opened = Instant::now();
         let _open = self.options.stats.as_ref().map(Stats::connection_opened);
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.options.tls {
@@ -961,22 +971,24 @@ impl Connection {
                         Some(b"http/1.1") => Protocol::Http1,
                         _ => Protocol::Unknown,
                     };
-                    self.serve_http(stream, peer, protocol).await;
+                    self.serve_http(stream, peer, protocol, opened).await;
                 }
                 Ok(Err(err)) => tracing::debug!(error = %err, "TLS handshake failed"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),
             }
             return;
         }
-        self.serve_http(io, peer, Protocol::Unknown).await;
+        self.serve_http(io, peer, Protocol::Unknown, opened).await;
     }
 
-    /// The connection, served by hyper under its driver.
+    /// The connection, served by hyper under its driver; the header read
+    /// timeout runs from when it `opened`.
     fn serve_http<I>(
         self,
         io: I,
         peer: Option<SocketAddr>,
         protocol: Protocol,
+        opened: Instant,
     ) -> Driven<I, impl Layered>
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -1019,18 +1031,25 @@ impl Connection {
             Protocol::Http2 => Served::Http2 {
                 connection: hyper::server::conn::http2::Builder::new(TokioExecutor::new())
                     .timer(TokioTimer::new())
+                    .max_send_buf_size(HTTP2_SLICE)
                     .serve_connection(io, service),
             },
             Protocol::Unknown => {
                 let mut builder = auto::Builder::new(TokioExecutor::new());
                 builder.http1().header_read_timeout(None).keep_alive(true);
-                builder.http2().timer(TokioTimer::new());
+                builder
+                    .http2()
+                    .timer(TokioTimer::new())
+                    .max_send_buf_size(HTTP2_SLICE);
                 Served::Unknown {
                     connection: builder.serve_connection(io, service).into_owned(),
                 }
             }
         };
-        let tick = (options.header_read_timeout / IDLE_TICKS).max(Duration::from_millis(1));
+        let tick = watchdog_tick(options.header_read_timeout);
+        // The time spent on the TLS handshake or the first bytes counts.
+        let idle_ticks =
+            (opened.elapsed().as_nanos() / tick.as_nanos()).min(u128::from(IDLE_TICKS - 1));
         let control = Arc::new(ControlWake {
             woken: AtomicBool::new(true),
             task: Mutex::new(None),
@@ -1046,7 +1065,7 @@ impl Connection {
             tick,
             activity,
             last_progress: 0,
-            idle_ticks: 0,
+            idle_ticks: u32::try_from(idle_ticks).unwrap_or(IDLE_TICKS - 1),
             close_grace: None,
             shutting_down: false,
             _slot,
@@ -1226,7 +1245,9 @@ where
         }
         let polled = this.served.poll(cx);
         // The answers this poll produced are handed to the connection (and
-        // normally written): now their notifications run.
+        // normally written): now their notifications run. Right after every
+        // poll of the connection, so that the queue is empty whenever this
+        // future returns, and nothing queued is lost if it ends.
         this.activity.after_answer.run();
         match polled {
             Poll::Pending => Poll::Pending,
