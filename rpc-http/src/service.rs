@@ -895,23 +895,17 @@ impl Shared {
         Answer::Later(Box::pin(async move {
             // Back-pressure, not refusal: past the limit, requests wait their turn.
             let _slot = self.requests.acquire().await;
-            let Message {
-                router,
-                bytes,
-                ctx,
-                in_flight: _in_flight,
-            } = message;
-            // Parsed again: the first parse borrowed `bytes`, which this future now owns.
-            let call = router.parse(&bytes);
+            // Parsed again: the first parse borrowed the bytes this future now owns.
+            let call = message.router.parse(&message.bytes);
             let id = call.id().cloned();
             let answer = match self.config.request_timeout {
-                None => call.run(&ctx).await,
-                Some(limit) => match tokio::time::timeout(limit, call.run(&ctx)).await {
+                None => call.run(&message.ctx).await,
+                Some(limit) => match tokio::time::timeout(limit, call.run(&message.ctx)).await {
                     Ok(answer) => answer,
                     Err(_) => Some(timed_out(limit, id.as_ref())),
                 },
             };
-            respond(answer, ctx)
+            respond(answer, message.ctx)
         }))
     }
 
@@ -944,13 +938,10 @@ impl Shared {
         self.background.spawn(async move {
             let _permit = permit;
             let Message {
-                router,
-                bytes,
-                ctx,
-                in_flight: _in_flight,
-            } = message;
-            if let Err(call) = router.parse(&bytes).run_now(&ctx) {
-                Box::pin(run_notification(call, &ctx, timeout, cancelled)).await;
+                router, bytes, ctx, ..
+            } = &message;
+            if let Err(call) = router.parse(bytes).run_now(ctx) {
+                Box::pin(run_notification(call, ctx, timeout, cancelled)).await;
             }
         });
     }

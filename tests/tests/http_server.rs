@@ -44,6 +44,13 @@ fn client() -> TestClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
+/// A client that speaks HTTP/2 with prior knowledge.
+fn http2_client() -> TestClient {
+    Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http()
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 struct Reply {
@@ -352,20 +359,25 @@ async fn a_notification_is_acknowledged_while_its_method_still_runs() {
     .await;
 }
 
+/// A router whose `record` method notes its one number (and returns it), and
+/// the numbers noted, in the order the calls ran.
+fn recorder() -> (Router, Arc<std::sync::Mutex<Vec<i64>>>) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut router = Router::new();
+    let noted = Arc::clone(&seen);
+    router
+        .method("record", move |params: Params<'_>, _: &Context| {
+            let (n,): (i64,) = params.decode(&["n"])?;
+            noted.lock().unwrap().push(n);
+            Ok::<_, Error>(n)
+        })
+        .unwrap();
+    (router, seen)
+}
+
 #[tokio::test]
 async fn synchronous_notifications_run_once_each_in_order_over_every_path() {
-    let seen = Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
-    let mut router = Router::new();
-    {
-        let seen = Arc::clone(&seen);
-        router
-            .method("record", move |params: Params<'_>, _: &Context| {
-                let (n,): (i64,) = params.decode(&["n"])?;
-                seen.lock().unwrap().push(n);
-                Ok::<_, Error>(())
-            })
-            .unwrap();
-    }
+    let (router, seen) = recorder();
     let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
     let notification = |n: i64| format!(r#"{{"jsonrpc":"2.0","method":"record","params":[{n}]}}"#);
 
@@ -401,9 +413,7 @@ async fn synchronous_notifications_run_once_each_in_order_over_every_path() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
-    let http2: TestClient = Client::builder(TokioExecutor::new())
-        .http2_only(true)
-        .build_http();
+    let http2: TestClient = http2_client();
     let reply = send(&http2, post(addr, "/").body(full(notification(7))).unwrap()).await;
     assert_eq!(reply.version, Version::HTTP_2);
     assert!(reply.body.is_empty());
@@ -431,18 +441,7 @@ async fn an_id_member_written_with_escapes_is_still_answered() {
 
 #[tokio::test]
 async fn pipelined_requests_behind_a_notification_are_answered_and_it_runs_before_shutdown_ends() {
-    let seen = Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
-    let mut router = Router::new();
-    {
-        let seen = Arc::clone(&seen);
-        router
-            .method("record", move |params: Params<'_>, _: &Context| {
-                let (n,): (i64,) = params.decode(&["n"])?;
-                seen.lock().unwrap().push(n);
-                Ok::<_, Error>(n)
-            })
-            .unwrap();
-    }
+    let (router, seen) = recorder();
     let (server, addr) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     // Three messages in one write: a notification, a call, a notification.
@@ -1411,9 +1410,7 @@ async fn a_slow_http2_reader_gets_its_whole_answer_past_the_header_read_timeout(
             .mount("/", test_router()),
     )
     .await;
-    let client: TestClient = Client::builder(TokioExecutor::new())
-        .http2_only(true)
-        .build_http();
+    let client: TestClient = http2_client();
     let size = 16 << 20;
     let request = post(addr, "/")
         .body(full(request_json("text", json!([size]), 1)))
@@ -1760,9 +1757,7 @@ async fn statistics_count_calls_errors_notifications_and_connections() {
 #[tokio::test]
 async fn http2_with_prior_knowledge_is_served() {
     let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", test_router())).await;
-    let client: TestClient = Client::builder(TokioExecutor::new())
-        .http2_only(true)
-        .build_http();
+    let client: TestClient = http2_client();
     let reply = send(
         &client,
         post(addr, "/")
