@@ -1,5 +1,6 @@
 //! Wire types: ids, requests and responses, read and written without `serde_json::Value`.
 
+mod fast;
 mod id;
 mod request;
 mod response;

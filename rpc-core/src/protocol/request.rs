@@ -1,6 +1,7 @@
 //! One-pass, borrowing parse of request messages.
 //!
-//! The whole body goes through `serde_json` once. The method name is borrowed
+//! A message of the common shape is read by the scanner of `fast.rs`; any
+//! other goes through `serde_json` once, here. The method name is borrowed
 //! (`Cow` only allocates when the name holds escapes), `params` and `id` are
 //! kept as raw slices of the input. Every value is accepted by the visitors
 //! here, whatever its type, so a wrong type in one member turns that entry
@@ -23,9 +24,9 @@ use crate::error::Error;
 /// [`Params`](crate::Params) and [`Context`](crate::Context).
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
-    method: Cow<'a, str>,
-    params: Option<&'a RawValue>,
-    id: Option<Id<'a>>,
+    pub(super) method: Cow<'a, str>,
+    pub(super) params: Option<&'a RawValue>,
+    pub(super) id: Option<Id<'a>>,
 }
 
 impl<'a> Request<'a> {
@@ -123,7 +124,19 @@ pub(crate) fn parse_message(
     let text = std::str::from_utf8(input).map_err(|err| {
         MessageError::Parse(format!("invalid UTF-8 at byte {}", err.valid_up_to()))
     })?;
-    let first = input.iter().find(|b| !b.is_ascii_whitespace());
+    match super::fast::parse_message(text, max_batch_len) {
+        Some(message) => Ok(message),
+        None => parse_with_serde(text, max_batch_len),
+    }
+}
+
+/// The full parse, for every message: what the fast scanner gives up on gets
+/// its exact entry or error here.
+pub(super) fn parse_with_serde(
+    text: &str,
+    max_batch_len: usize,
+) -> Result<Message<'_>, MessageError> {
+    let first = text.bytes().find(|b| !b.is_ascii_whitespace());
     let mut de = serde_json::Deserializer::from_str(text);
     let message = match first {
         Some(b'[') => {

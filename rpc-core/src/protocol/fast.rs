@@ -1,0 +1,512 @@
+//! A byte scanner for the common shape of a request message.
+//!
+//! Nearly every message a server sees is an object (or a batch of objects)
+//! with plain members: `"jsonrpc":"2.0"`, a method name without escapes, an
+//! id that is a number, a plain string or `null`, and structured `params`.
+//! This scanner reads exactly that shape in one pass over the bytes, several
+//! times cheaper than driving `serde_json`'s visitors member by member; only
+//! `params` still goes through `serde_json` (one raw value, which proves it
+//! is valid JSON).
+//!
+//! It never decides anything the full parse would decide differently: on
+//! anything else (escapes, unknown or repeated members, a wrong type, a
+//! syntax error, a batch past its limit) it gives up and the full parse in
+//! `request.rs` reads the message from the start, errors and all.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::id::Id;
+use super::request::{Entry, Message, Request};
+
+/// The message, if it has the common shape; `None` sends it to the full parse.
+///
+/// `text` must be valid UTF-8 (it is a `str`) and within the depth limit,
+/// which the caller checked: `serde_json` skips `params` without a depth guard.
+pub(super) fn parse_message(text: &str, max_batch_len: usize) -> Option<Message<'_>> {
+    let mut scanner = Scanner {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let message = match scanner.next()? {
+        b'{' => Message::Single(Entry::Valid(scanner.request()?)),
+        b'[' => {
+            scanner.at += 1;
+            let mut entries = Vec::with_capacity(8);
+            loop {
+                if scanner.next()? != b'{' || entries.len() == max_batch_len {
+                    return None;
+                }
+                entries.push(Entry::Valid(scanner.request()?));
+                match scanner.next()? {
+                    b',' => scanner.at += 1,
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+            scanner.at += 1;
+            Message::Batch(entries)
+        }
+        _ => return None,
+    };
+    // Only whitespace may follow.
+    scanner.skip_whitespace();
+    (scanner.at == scanner.bytes.len()).then_some(message)
+}
+
+#[derive(Clone, Copy)]
+enum Member {
+    JsonRpc,
+    Method,
+    Params,
+    Id,
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    /// The next byte to read.
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    fn next(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        self.bytes.get(self.at).copied()
+    }
+
+    /// Consumes `literal` if the text goes on with it.
+    fn eat<const N: usize>(&mut self, literal: &[u8; N]) -> bool {
+        let found = self.bytes.get(self.at..self.at + N) == Some(literal.as_slice());
+        if found {
+            self.at += N;
+        }
+        found
+    }
+
+    /// Consumes `byte`, after whitespace.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.next()? == byte).then(|| self.at += 1)
+    }
+
+    /// One object with the members of a valid request, each at most once;
+    /// the scanner is at its `{`.
+    fn request(&mut self) -> Option<Request<'a>> {
+        self.at += 1;
+        let mut version = false;
+        let mut method = None;
+        let mut params = None;
+        let mut id = None;
+        if self.next()? == b'}' {
+            return None;
+        }
+        loop {
+            self.expect(b'"')?;
+            // The member's name, compared whole with its closing quote.
+            let member = match self.bytes.get(self.at)? {
+                b'j' if self.eat(b"jsonrpc\"") => Member::JsonRpc,
+                b'm' if self.eat(b"method\"") => Member::Method,
+                b'p' if self.eat(b"params\"") => Member::Params,
+                b'i' if self.eat(b"id\"") => Member::Id,
+                _ => return None,
+            };
+            self.expect(b':')?;
+            self.skip_whitespace();
+            match member {
+                Member::JsonRpc if !version => {
+                    version = self.eat(b"\"2.0\"");
+                    if !version {
+                        return None;
+                    }
+                }
+                Member::Method if method.is_none() => {
+                    self.expect(b'"')?;
+                    method = Some(self.plain_string()?);
+                }
+                Member::Params if params.is_none() => params = Some(self.params()?),
+                Member::Id if id.is_none() => id = Some(self.id()?),
+                _ => return None,
+            }
+            match self.next()? {
+                b',' => self.at += 1,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        self.at += 1;
+        if !version {
+            return None;
+        }
+        Some(Request {
+            method: Cow::Borrowed(method?),
+            params,
+            id: id.map(Id::from_checked),
+        })
+    }
+
+    /// The inside of a string without escapes or control characters; the
+    /// scanner is just past its opening quote.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        let mut end = start;
+        loop {
+            match *self.bytes.get(end)? {
+                b'"' => break,
+                b'\\' | 0..0x20 => return None,
+                _ => end += 1,
+            }
+        }
+        self.at = end + 1;
+        // Both ends sit next to an ASCII quote: character boundaries.
+        self.text.get(start..end)
+    }
+
+    /// Structured `params`, proven valid JSON by `serde_json`.
+    fn params(&mut self) -> Option<&'a RawValue> {
+        if !matches!(self.bytes.get(self.at), Some(b'[' | b'{')) {
+            return None;
+        }
+        let rest = self.text.get(self.at..)?;
+        let raw = <&RawValue>::deserialize(&mut serde_json::Deserializer::from_str(rest)).ok()?;
+        self.at += raw.get().len();
+        Some(raw)
+    }
+
+    /// An id's JSON text: a number, a string without escapes, or `null`.
+    fn id(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        match self.bytes.get(start)? {
+            b'"' => {
+                self.at += 1;
+                self.plain_string()?;
+            }
+            b'n' if self.eat(b"null") => {}
+            _ => self.number()?,
+        }
+        self.text.get(start..self.at)
+    }
+
+    /// A JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    fn number(&mut self) -> Option<()> {
+        if self.bytes.get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
+        match self.bytes.get(self.at)? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+            self.some_digits()?;
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// At least one digit.
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.at;
+        self.digits();
+        (self.at > start).then_some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::request::parse_with_serde;
+    use super::*;
+
+    const BATCH_LIMIT: usize = 3;
+
+    /// The scanner either gives up or agrees with the full parse, entry for entry.
+    fn agrees(text: &str) -> bool {
+        let Some(fast) = parse_message(text, BATCH_LIMIT) else {
+            return false;
+        };
+        let full = parse_with_serde(text, BATCH_LIMIT);
+        assert_eq!(
+            format!("{:?}", Ok::<_, ()>(&fast)),
+            format!("{:?}", full.as_ref().map_err(drop)),
+            "the scanner and the full parse disagree on {text:?}"
+        );
+        true
+    }
+
+    #[test]
+    fn reads_the_common_shapes() {
+        for text in [
+            r#"{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2},"id":"x"}"#,
+            r#"{"jsonrpc":"2.0","method":"add","params":[1,2]}"#,
+            r#"{"id":null,"method":"é","jsonrpc":"2.0"}"#,
+            " {\n\t\"jsonrpc\" : \"2.0\" ,\r\n \"method\":\"m\", \"id\": -1.5E+3 } \n",
+            r#"[{"jsonrpc":"2.0","method":"a","id":1},{"jsonrpc":"2.0","method":"b"}]"#,
+            r#"[ {"jsonrpc":"2.0","method":"a","params":[]} ]"#,
+        ] {
+            assert!(agrees(text), "the scanner gave up on {text:?}");
+        }
+    }
+
+    #[test]
+    fn gives_up_on_everything_else() {
+        for text in [
+            // What the full parse answers with an invalid entry or an error.
+            r#"{"jsonrpc":"2.0","method":"m","id":1,"id":2}"#,
+            r#"{"jsonrpc":"1.0","method":"m","id":1}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            r#"{"method":"m","id":1}"#,
+            r#"{"jsonrpc":"2.0","method":1,"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"m","params":1,"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"m","id":true}"#,
+            r#"{"jsonrpc":"2.0","method":"m","id":01}"#,
+            r#"{"jsonrpc":"2.0","method":"m","id":1.}"#,
+            r#"{"jsonrpc":"2.0","method":"m","id":-}"#,
+            r#"{"jsonrpc":"2.0","method":"m","id":1e}"#,
+            r#"{"jsonrpc":"2.0","method":"m","id":nul}"#,
+            r#"{"jsonrpc":"2.0","method":"m","params":[1,],"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"m","params":[1,2]]}"#,
+            "{\"jsonrpc\":\"2.0\",\"method\":\"a\tb\"}",
+            r#"{"jsonrpc":"2.0","method":"m",}"#,
+            r#"{"jsonrpc":"2.0" "method":"m"}"#,
+            r#"{"jsonrpc":"2.0","method":"m"} x"#,
+            r#"{"jsonrpc":"2.0","method":"m"}}"#,
+            "{\"jsonrpc\":\"2.0\",\"method\":\"m\"}\u{c}",
+            r#"{}"#,
+            r#"[]"#,
+            r#"[{"jsonrpc":"2.0","method":"m"},]"#,
+            r#"[{"jsonrpc":"2.0","method":"m"},1]"#,
+            r#"[{"jsonrpc":"2.0","method":"m"}"#,
+            "1",
+            "",
+            // What the full parse reads to the same kind of entry, the long way.
+            r#"{"jsonrpc":"2.0","method":"a\u0064d","id":1}"#,
+            r#"{"json\u0072pc":"2.0","method":"m","id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"m","id":"\n"}"#,
+            r#"{"jsonrpc":"2.0","method":"m","extra":0,"id":1}"#,
+            r#"[{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"}]"#,
+        ] {
+            assert!(
+                parse_message(text, BATCH_LIMIT).is_none(),
+                "the scanner read {text:?}"
+            );
+        }
+    }
+
+    /// A small deterministic generator (xorshift), so the test needs no crate.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len())]
+        }
+    }
+
+    const SPACES: &[&str] = &["", "", "", " ", "\n\t ", "\r\n"];
+    const NAMES: &[&str] = &[
+        "jsonrpc",
+        "jsonrpc",
+        "method",
+        "method",
+        "params",
+        "id",
+        "id",
+        "extra",
+        "json\\u0072pc",
+        "",
+        "Id",
+        "jsonrpc ",
+    ];
+    const VALUES: &[&str] = &[
+        r#""2.0""#,
+        r#""2.0""#,
+        r#""add""#,
+        r#""a\u0064d""#,
+        "\"a\tb\"",
+        r#""é""#,
+        r#""""#,
+        "[1,2]",
+        "[]",
+        "{}",
+        r#"{"a":[1,{"b":null}]}"#,
+        "[1,",
+        "[1,2]]",
+        "{\"a\"}",
+        "null",
+        "nul",
+        "true",
+        "false",
+        "0",
+        "-0",
+        "01",
+        "1.",
+        "1.5e+3",
+        "-",
+        "1e",
+        "1E-7",
+        "-12",
+        "123456789012345678901234567890",
+        r#""x""#,
+        r#""\n""#,
+        "\"\\\"",
+        "2.0",
+        r#""2.0 ""#,
+    ];
+
+    /// A request of the common shape: its members in any order, with any spacing.
+    fn request(rng: &mut Rng) -> String {
+        let mut members = vec![
+            ("jsonrpc", r#""2.0""#),
+            (
+                "method",
+                rng.pick(&[r#""add""#, r#""é""#, r#""m.n""#, "\"\""]),
+            ),
+        ];
+        if rng.below(2) == 0 {
+            members.push((
+                "params",
+                rng.pick(&["[1,2]", r#"{"a":1,"b":[2]}"#, "[]", "{}"]),
+            ));
+        }
+        if rng.below(4) != 0 {
+            members.push((
+                "id",
+                rng.pick(&[
+                    "1", "0", "-0", "1.5", "-1.5e3", "2E+7", r#""x""#, "\"\"", "null",
+                ]),
+            ));
+        }
+        for at in (1..members.len()).rev() {
+            members.swap(at, rng.below(at + 1));
+        }
+        let members: Vec<String> = members
+            .into_iter()
+            .map(|(name, value)| {
+                let [a, b, c, d] = [(); 4].map(|()| rng.pick(SPACES));
+                format!("{a}\"{name}\"{b}:{c}{value}{d}")
+            })
+            .collect();
+        format!("{{{}}}", members.join(","))
+    }
+
+    fn object(rng: &mut Rng) -> String {
+        if rng.below(2) == 0 {
+            return request(rng);
+        }
+        let mut text = String::from("{");
+        for member in 0..rng.below(6) {
+            if member > 0 {
+                text.push_str(rng.pick(&[",", ",", ",", ",", "", ",,"]));
+            }
+            text.push_str(rng.pick(SPACES));
+            let name = rng.pick(NAMES);
+            text.push_str(&format!("\"{name}\""));
+            text.push_str(rng.pick(SPACES));
+            text.push_str(rng.pick(&[":", ":", ":", ":", ""]));
+            text.push_str(rng.pick(SPACES));
+            // Mostly the value a member of that name should have.
+            let value = match (name, rng.below(3)) {
+                ("jsonrpc", 0 | 1) => r#""2.0""#,
+                ("method", 0 | 1) => rng.pick(&[r#""add""#, r#""é""#, r#""m""#]),
+                ("params", 0 | 1) => rng.pick(&["[1,2]", r#"{"a":1}"#, "[]"]),
+                ("id", 0 | 1) => rng.pick(&["1", r#""x""#, "null", "-1.5e3"]),
+                _ => rng.pick(VALUES),
+            };
+            text.push_str(value);
+            text.push_str(rng.pick(SPACES));
+        }
+        text.push_str(rng.pick(&["}", "}", "}", "}", "", "}}", ",}"]));
+        text
+    }
+
+    fn message(rng: &mut Rng) -> String {
+        let mut text = rng.pick(SPACES).to_owned();
+        if rng.below(3) == 0 {
+            text.push('[');
+            for entry in 0..rng.below(6) {
+                if entry > 0 {
+                    text.push_str(rng.pick(&[",", ",", ",", ""]));
+                }
+                text.push_str(rng.pick(SPACES));
+                text.push_str(&if rng.below(8) == 0 {
+                    rng.pick(VALUES).to_owned()
+                } else {
+                    object(rng)
+                });
+            }
+            text.push_str(rng.pick(&["]", "]", "]", "", ",]"]));
+        } else {
+            text.push_str(&object(rng));
+        }
+        text.push_str(rng.pick(&["", "", "", " \n", "x", "\u{c}"]));
+        text
+    }
+
+    /// Turns a few ASCII bytes into bytes that matter to JSON.
+    fn mutate(rng: &mut Rng, text: &str) -> String {
+        const BYTES: &[u8] = b"{}[],:\"\\ 0-.eE+ntu\t";
+        let mut bytes = text.as_bytes().to_vec();
+        for _ in 0..=rng.below(3) {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = rng.below(bytes.len());
+            let byte = BYTES[rng.below(BYTES.len())];
+            match rng.below(3) {
+                0 if bytes[at].is_ascii() => bytes[at] = byte,
+                1 if bytes[at].is_ascii() => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, byte),
+            }
+        }
+        String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
+    }
+
+    #[test]
+    fn never_disagrees_with_the_full_parse() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut read = 0;
+        for round in 0..60_000 {
+            let text = message(&mut rng);
+            let text = if round % 2 == 0 {
+                text
+            } else {
+                mutate(&mut rng, &text)
+            };
+            read += usize::from(agrees(&text));
+        }
+        // Enough of the generated messages have the common shape for the
+        // comparison to mean something.
+        assert!(read > 2_000, "the scanner read only {read} messages");
+    }
+}
