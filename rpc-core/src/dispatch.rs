@@ -25,6 +25,15 @@ enum Resolved<'r, 'a> {
 }
 
 impl<'a> Resolved<'_, 'a> {
+    /// The request, when the entry is a well-formed one.
+    fn request(&self) -> Option<&Request<'a>> {
+        match self {
+            Resolved::Ready(Ready::Invalid { .. }) => None,
+            Resolved::Ready(Ready::NotFound(request) | Ready::Sync(_, request))
+            | Resolved::Async(_, request) => Some(request),
+        }
+    }
+
     /// The entry as it was before its method was looked up.
     fn into_entry(self) -> Entry<'a> {
         match self {
@@ -62,8 +71,15 @@ pub trait Observer: Send + Sync + 'static {
 /// acknowledged at once and run in the background.
 pub struct Call<'r, 'a> {
     router: &'r Router,
-    message: Result<Message<'a>, MessageError>,
+    message: Result<Parsed<'r, 'a>, MessageError>,
     input_len: usize,
+}
+
+/// A message with the method of a single entry already looked up: the
+/// questions asked before running it and the run share one lookup.
+enum Parsed<'r, 'a> {
+    Single(Resolved<'r, 'a>),
+    Batch(Vec<Entry<'a>>),
 }
 
 impl fmt::Debug for Call<'_, '_> {
@@ -78,11 +94,11 @@ impl<'a> Call<'_, 'a> {
     /// Whether running the message produces no answer: a notification, or a
     /// batch of only (well-formed) notifications.
     pub fn is_notification_only(&self) -> bool {
-        let notification =
-            |entry: &Entry<'_>| matches!(entry, Entry::Valid(request) if request.is_notification());
         match &self.message {
-            Ok(Message::Single(entry)) => notification(entry),
-            Ok(Message::Batch(entries)) => entries.iter().all(notification),
+            Ok(Parsed::Single(entry)) => entry.request().is_some_and(Request::is_notification),
+            Ok(Parsed::Batch(entries)) => entries
+                .iter()
+                .all(|entry| matches!(entry, Entry::Valid(request) if request.is_notification())),
             Err(_) => false,
         }
     }
@@ -91,8 +107,8 @@ impl<'a> Call<'_, 'a> {
     /// it back: none of its methods is asynchronous.
     pub fn is_immediate(&self) -> bool {
         match &self.message {
-            Ok(Message::Single(entry)) => !self.router.waits(entry),
-            Ok(Message::Batch(entries)) => !entries.iter().any(|entry| self.router.waits(entry)),
+            Ok(Parsed::Single(entry)) => !matches!(entry, Resolved::Async(..)),
+            Ok(Parsed::Batch(entries)) => !entries.iter().any(|entry| self.router.waits(entry)),
             Err(_) => true,
         }
     }
@@ -102,7 +118,7 @@ impl<'a> Call<'_, 'a> {
     /// timeout error, should carry.
     pub fn id(&self) -> Option<&Id<'a>> {
         match &self.message {
-            Ok(Message::Single(Entry::Valid(request))) => request.id(),
+            Ok(Parsed::Single(entry)) => entry.request()?.id(),
             _ => None,
         }
     }
@@ -116,9 +132,9 @@ impl<'a> Call<'_, 'a> {
             Err(err) => return Some(message_error(err)),
         };
         match message {
-            Message::Single(entry) => {
+            Parsed::Single(entry) => {
                 let mut out = Vec::with_capacity(answer_capacity(&entry, self.input_len));
-                match router.resolve(entry) {
+                match entry {
                     Resolved::Async(handler, request) => {
                         run_async(handler, request, ctx, router.observer(), &mut out).await
                     }
@@ -126,7 +142,7 @@ impl<'a> Call<'_, 'a> {
                 }
                 (!out.is_empty()).then_some(out)
             }
-            Message::Batch(entries) => router.run_batch(entries, ctx, self.input_len).await,
+            Parsed::Batch(entries) => router.run_batch(entries, ctx, self.input_len).await,
         }
     }
 
@@ -154,22 +170,23 @@ impl<'a> Call<'_, 'a> {
             Err(err) => return Ok(Some(message_error(err))),
         };
         match message {
-            Message::Single(entry) => {
+            Parsed::Single(entry) => {
                 let capacity = answer_capacity(&entry, self.input_len);
-                match router.resolve(entry) {
+                match entry {
                     Resolved::Ready(ready) => {
                         let mut out = Vec::with_capacity(capacity);
                         run_ready(ready, ctx, router.observer(), &mut out);
                         Ok((!out.is_empty()).then_some(out))
                     }
-                    Resolved::Async(_, request) => Err(Call {
+                    // Handed back looked up: running it later needs no second lookup.
+                    waiting @ Resolved::Async(..) => Err(Call {
                         router,
-                        message: Ok(Message::Single(Entry::Valid(request))),
+                        message: Ok(Parsed::Single(waiting)),
                         input_len: self.input_len,
                     }),
                 }
             }
-            Message::Batch(entries) => {
+            Parsed::Batch(entries) => {
                 // Every method is looked up once, before any runs; should one
                 // wait, the lookups are undone and the batch handed back (to
                 // be looked up again when it runs: the rarer case pays).
@@ -184,7 +201,7 @@ impl<'a> Call<'_, 'a> {
                     let entries = resolved.into_iter().map(Resolved::into_entry).collect();
                     return Err(Call {
                         router,
-                        message: Ok(Message::Batch(entries)),
+                        message: Ok(Parsed::Batch(entries)),
                         input_len: self.input_len,
                     });
                 }
@@ -211,11 +228,10 @@ fn message_error(err: MessageError) -> Vec<u8> {
 }
 
 /// The room to reserve for the answer to a single entry.
-fn answer_capacity(entry: &Entry<'_>, input_len: usize) -> usize {
+fn answer_capacity(entry: &Resolved<'_, '_>, input_len: usize) -> usize {
     // Answers tend to be about as long as questions; this spares regrowth.
     // A notification gets no answer, so no buffer.
-    let notification = matches!(entry, Entry::Valid(request) if request.is_notification());
-    if notification {
+    if entry.request().is_some_and(Request::is_notification) {
         0
     } else {
         input_len + 64
@@ -255,9 +271,14 @@ impl Router {
 
     /// Parses a message without running it; see [`Call`].
     pub fn parse<'a>(&self, input: &'a [u8]) -> Call<'_, 'a> {
+        let message = parse_message(input, self.limits.max_batch_len(), self.limits.max_depth())
+            .map(|message| match message {
+                Message::Single(entry) => Parsed::Single(self.resolve(entry)),
+                Message::Batch(entries) => Parsed::Batch(entries),
+            });
         Call {
             router: self,
-            message: parse_message(input, self.limits.max_batch_len(), self.limits.max_depth()),
+            message,
             input_len: input.len(),
         }
     }
