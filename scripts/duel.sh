@@ -28,6 +28,8 @@
 #   OUT=target/duel   (raw results and report.md)
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
 #
+# wrk, jq and curl are installed from Debian when missing.
+#
 # Usage: scripts/duel.sh             e.g.  SERVERS=ours WORKLOADS=echo4k scripts/duel.sh
 set -euo pipefail
 
@@ -73,9 +75,12 @@ done
 for server in $SERVERS; do
     case "$server" in ours | ours_bare | jsonrpsee) ;; *) die "unknown server '$server' (hand is always the other)" ;; esac
 done
-for tool in wrk taskset curl jq; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool not found; scripts/load.sh installs it"
-done
+# shellcheck source=scripts/need.sh
+source scripts/need.sh
+need wrk wrk
+need jq jq
+need curl curl
+need taskset util-linux
 CORES=$(nproc --all)
 ((SERVER_CPU < CORES && LOAD_CPU < CORES)) || die "this machine has $CORES core(s)"
 CLK_TCK=$(getconf CLK_TCK)

@@ -87,17 +87,8 @@ for server in $SERVERS; do
     case "$server" in hand | ours | ours_bare | jsonrpsee) ;; *) die "unknown server '$server'" ;; esac
 done
 
-APT_UPDATED=0
-need() { # command package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    log "installing $2 (for $1)"
-    if [[ $APT_UPDATED == 0 ]]; then
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
-        APT_UPDATED=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || die "apt-get install $2 failed"
-    command -v "$1" >/dev/null 2>&1 || die "$1 still missing after installing $2"
-}
+# shellcheck source=scripts/need.sh
+source scripts/need.sh
 need wrk wrk
 need jq jq
 need curl curl

@@ -12,7 +12,7 @@
 # Environment (defaults):
 #   SERVERS="hand ours ours_bare jsonrpsee"
 #   WORKLOADS="add_positional add_named batch10 echo4k notification"
-#   DUR=5s CONN=4 PORT=39700 OUT=target/server-instructions (the table is also
+#   DUR=5s CONN=4 PORT=39700 (the first of one port per run) OUT=target/server-instructions (the table is also
 #   written to $OUT/table.md)
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
 #
@@ -34,12 +34,8 @@ die() {
     exit 1
 }
 
-need() { # command package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    echo "installing $2 (for $1)" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || die "apt-get install $2 failed"
-}
+# shellcheck source=scripts/need.sh
+source scripts/need.sh
 need valgrind valgrind
 need callgrind_control valgrind
 need wrk wrk
@@ -74,20 +70,24 @@ TABLE="$OUT/table.md"
     printf '| server | %s |\n' "$(echo "$WORKLOADS" | sed 's/ / | /g')"
     printf '|---|%s\n' "$(for _ in $WORKLOADS; do printf -- '---:|'; done)"
 } | tee "$TABLE"
+run=0
 for server in $SERVERS; do
     row="| $server |"
     for workload in $WORKLOADS; do
+        # A port per run: the last server's port may still be held briefly after it exits.
+        port=$((PORT + run))
+        run=$((run + 1))
         out="$OUT/$server-$workload.callgrind"
         log="$OUT/$server-$workload.log"
         rm -f "$out" "$out".*
-        ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" ||
-            die "something already answers on 127.0.0.1:$PORT; set PORT"
-        valgrind --tool=callgrind --callgrind-out-file="$out" "$EXE" "$server" "$PORT" >"$log" 2>&1 &
+        ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" ||
+            die "something already answers on 127.0.0.1:$port; set PORT"
+        valgrind --tool=callgrind --callgrind-out-file="$out" "$EXE" "$server" "$port" >"$log" 2>&1 &
         SERVER_PID=$!
         ready=0
         for _ in $(seq 150); do
             kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited (see $log)"
-            if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/"; then
+            if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
                 ready=1
                 break
             fi
@@ -96,7 +96,7 @@ for server in $SERVERS; do
         ((ready)) || die "the server did not answer within 30 s (see $log)"
         # The counters from here on: the requests only, not the start-up.
         callgrind_control -z "$SERVER_PID" >/dev/null || die "callgrind_control -z failed"
-        result=$(wrk -t1 -c"$CONN" -d"$DUR" -s "scripts/load/$workload.lua" "http://127.0.0.1:$PORT/") ||
+        result=$(wrk -t1 -c"$CONN" -d"$DUR" -s "scripts/load/$workload.lua" "http://127.0.0.1:$port/") ||
             die "wrk failed ($server, $workload)"
         # The first dump goes to "$out.1".
         callgrind_control -d "$SERVER_PID" >/dev/null || die "callgrind_control -d failed"
