@@ -46,7 +46,8 @@ SERVERS=${SERVERS:-"ours ours_bare jsonrpsee"}
 WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k notification"}
 OUT=${OUT:-target/duel}
 
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
 die() {
     log "duel.sh: $*"
     exit 1
@@ -75,8 +76,6 @@ done
 for server in $SERVERS; do
     case "$server" in ours | ours_bare | jsonrpsee) ;; *) die "unknown server '$server' (hand is always the other)" ;; esac
 done
-# shellcheck source=scripts/need.sh
-source scripts/need.sh
 need wrk wrk
 need jq jq
 need curl curl
@@ -86,28 +85,8 @@ CORES=$(nproc --all)
 CLK_TCK=$(getconf CLK_TCK)
 mkdir -p "$OUT"
 
-if [[ -n "${LOAD_SERVER:-}" ]]; then
-    [[ -x "$LOAD_SERVER" ]] || die "LOAD_SERVER=$LOAD_SERVER is not an executable"
-    BUILT=$LOAD_SERVER
-else
-    log "building the load_server bench binary"
-    cargo bench -p tests --bench load_server --no-run --message-format=json >"$OUT/build.json" 2>"$OUT/build.log" ||
-        die "build failed; see $OUT/build.log"
-    BUILT=$(jq -r 'select(.reason == "compiler-artifact" and .target.name == "load_server" and .executable != null) | .executable' "$OUT/build.json" | tail -n 1)
-    [[ -n "$BUILT" && -x "$BUILT" ]] || die "no load_server executable in cargo's output ($OUT/build.json)"
-fi
-# A private copy: a concurrent build may replace cargo's file between rounds.
-EXE="$OUT/load_server"
-cp -f "$BUILT" "$EXE"
-
-cpu_ticks() { # pid -> utime+stime in clock ticks
-    local stat
-    read -r stat <"/proc/$1/stat"
-    stat=${stat##*) }
-    # shellcheck disable=SC2086
-    set -- $stat
-    echo $((${12} + ${13}))
-}
+load_server_binary
+EXE=$LOAD_SERVER_EXE
 
 start_server() { # impl port -> pid in STARTED
     taskset -c "$SERVER_CPU" "$EXE" "$1" "$2" >>"$OUT/server-$1.log" 2>&1 &

@@ -38,7 +38,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 
 ROUNDS=${ROUNDS:-3}
 DUR=${DUR:-10s}
@@ -51,7 +50,8 @@ SERVERS=${SERVERS:-"hand ours ours_bare jsonrpsee"}
 WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k notification"}
 OUT=${OUT:-target/load}
 
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
 die() {
     log "load.sh: $*"
     exit 1
@@ -87,8 +87,6 @@ for server in $SERVERS; do
     case "$server" in hand | ours | ours_bare | jsonrpsee) ;; *) die "unknown server '$server'" ;; esac
 done
 
-# shellcheck source=scripts/need.sh
-source scripts/need.sh
 need wrk wrk
 need jq jq
 need curl curl
@@ -106,24 +104,8 @@ RAW="$OUT/raw.tsv"
 REPORT="$OUT/report.md"
 
 # ---------------------------------------------------------------- build
-if [[ -n "${LOAD_SERVER:-}" ]]; then
-    # A binary built before (to compare versions, or while the tree does not build).
-    [[ -x "$LOAD_SERVER" ]] || die "LOAD_SERVER=$LOAD_SERVER is not an executable"
-    BUILT=$LOAD_SERVER
-else
-    log "building the load_server bench binary"
-    if ! cargo bench -p tests --bench load_server --no-run --message-format=json >"$OUT/build.json" 2>"$OUT/build.log"; then
-        jq -r 'select(.reason == "compiler-message" and .message.level == "error") | .message.rendered' "$OUT/build.json" >&2 || true
-        die "build failed; see $OUT/build.log"
-    fi
-    BUILT=$(jq -r 'select(.reason == "compiler-artifact" and .target.name == "load_server" and .executable != null) | .executable' "$OUT/build.json" | tail -n 1)
-    [[ -n "$BUILT" && -x "$BUILT" ]] || die "no load_server executable in cargo's output ($OUT/build.json)"
-fi
-# A private copy: a concurrent build may replace cargo's file between two runs.
-EXE="$ROOT/$OUT/load_server"
-[[ "$OUT" != /* ]] || EXE="$OUT/load_server"
-cp -f "$BUILT" "$EXE"
-log "server binary: $BUILT (copied to $EXE)"
+load_server_binary
+EXE=$LOAD_SERVER_EXE
 
 # ---------------------------------------------------------------- servers
 port_answers() { # port
@@ -156,15 +138,6 @@ stop_server() {
     kill -9 "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
-}
-
-cpu_ticks() { # pid -> utime+stime in clock ticks
-    local stat
-    read -r stat <"/proc/$1/stat"
-    stat=${stat##*) } # fields from 3 (state) on; the name may hold spaces
-    # shellcheck disable=SC2086
-    set -- $stat
-    echo $((${12} + ${13}))
 }
 
 peak_rss_kib() { # pid

@@ -17,7 +17,7 @@
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
 #
 # Usage: scripts/server_instructions.sh
-# Needs: valgrind and wrk (installed from Debian if missing).
+# Needs: valgrind, wrk, curl and jq (installed from Debian if missing).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,33 +29,18 @@ CONN=${CONN:-4}
 PORT=${PORT:-39700}
 OUT=${OUT:-target/server-instructions}
 
-die() {
-    echo "server_instructions.sh: $*" >&2
-    exit 1
-}
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
 
-# shellcheck source=scripts/need.sh
-source scripts/need.sh
 need valgrind valgrind
 need callgrind_control valgrind
 need wrk wrk
 need curl curl
+need jq jq
 
 mkdir -p "$OUT"
-if [[ -n "${LOAD_SERVER:-}" ]]; then
-    EXE=$(realpath "$LOAD_SERVER") || die "LOAD_SERVER=$LOAD_SERVER does not exist"
-else
-    echo "building the load_server bench binary" >&2
-    EXE=$(
-        cargo bench -p tests --bench load_server --no-run --message-format=json 2>"$OUT/build.log" |
-            grep '"reason":"compiler-artifact"' |
-            grep '"name":"load_server"' |
-            grep -o '"executable":"[^"]*"' |
-            tail -n 1 |
-            cut -d'"' -f4
-    ) || die "build failed (see $OUT/build.log)"
-fi
-[[ -n "$EXE" && -x "$EXE" ]] || die "no load_server executable (see $OUT/build.log)"
+load_server_binary
+EXE=$LOAD_SERVER_EXE
 
 SERVER_PID=""
 cleanup() {

@@ -126,6 +126,16 @@ async fn start(server: Server) -> (ServerHandle, SocketAddr) {
     (handle, addr)
 }
 
+/// The test router at `/` behind a 200 ms header read timeout.
+async fn start_impatient() -> (ServerHandle, SocketAddr) {
+    start(
+        Server::bind("127.0.0.1:0")
+            .header_read_timeout(Duration::from_millis(200))
+            .mount("/", test_router()),
+    )
+    .await
+}
+
 /// Waits until `condition` holds.
 async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let wait = async {
@@ -1232,12 +1242,7 @@ async fn a_call_past_the_request_timeout_is_answered_with_32000() {
 
 #[tokio::test]
 async fn a_client_that_stalls_inside_its_headers_is_disconnected() {
-    let (_server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .header_read_timeout(Duration::from_millis(200))
-            .mount("/", test_router()),
-    )
-    .await;
+    let (_server, addr) = start_impatient().await;
     let started = Instant::now();
     let mut stalled = TcpStream::connect(addr).await.unwrap();
     stalled
@@ -1258,12 +1263,7 @@ async fn a_client_that_stalls_inside_its_headers_is_disconnected() {
 
 #[tokio::test]
 async fn a_client_that_sends_nothing_or_too_little_to_tell_the_protocol_is_disconnected() {
-    let (_server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .header_read_timeout(Duration::from_millis(200))
-            .mount("/", test_router()),
-    )
-    .await;
+    let (_server, addr) = start_impatient().await;
     let mut silent = TcpStream::connect(addr).await.unwrap();
     let mut ambiguous = TcpStream::connect(addr).await.unwrap();
     // A prefix of both `POST ...` and the HTTP/2 preface `PRI * HTTP/2.0...`.
@@ -1298,12 +1298,7 @@ async fn a_request_whose_first_byte_arrives_alone_is_answered() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_but_a_long_request_is_not_cut() {
-    let (_server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .header_read_timeout(Duration::from_millis(200))
-            .mount("/", test_router()),
-    )
-    .await;
+    let (_server, addr) = start_impatient().await;
     // A call that runs for three timeouts is answered: it is in flight, not idle.
     let mut stream = post_raw(addr, &request_json("sleep", json!([600]), 1)).await;
     let (status, _, body) = read_response(&mut stream).await;
@@ -1353,12 +1348,7 @@ async fn read_slowly(
 
 #[tokio::test]
 async fn a_slow_reader_gets_its_whole_answer_past_the_header_read_timeout() {
-    let (_server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .header_read_timeout(Duration::from_millis(200))
-            .mount("/", test_router()),
-    )
-    .await;
+    let (_server, addr) = start_impatient().await;
     let size = 32 << 20;
     let mut stream = ask_for_text(addr, size).await;
     let started = Instant::now();
@@ -1379,12 +1369,7 @@ async fn a_slow_reader_gets_its_whole_answer_past_the_header_read_timeout() {
 
 #[tokio::test]
 async fn a_slow_reader_keeps_its_answer_through_a_graceful_shutdown() {
-    let (server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .header_read_timeout(Duration::from_millis(200))
-            .mount("/", test_router()),
-    )
-    .await;
+    let (server, addr) = start_impatient().await;
     let size = 32 << 20;
     let mut stream = ask_for_text(addr, size).await;
     // Pauses of more than one watchdog tick (50 ms) without progress.
@@ -1404,12 +1389,7 @@ async fn a_slow_reader_keeps_its_answer_through_a_graceful_shutdown() {
 
 #[tokio::test]
 async fn a_slow_http2_reader_gets_its_whole_answer_past_the_header_read_timeout() {
-    let (_server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .header_read_timeout(Duration::from_millis(200))
-            .mount("/", test_router()),
-    )
-    .await;
+    let (_server, addr) = start_impatient().await;
     let client: TestClient = http2_client();
     let size = 16 << 20;
     let request = post(addr, "/")

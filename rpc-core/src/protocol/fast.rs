@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::id::Id;
-use super::request::{Entry, Message, Request};
+use super::request::{Entry, Member, Message, Request};
 
 /// The message, if it has the common shape; `None` sends it to the full parse.
 ///
@@ -55,14 +55,6 @@ pub(super) fn parse_message(text: &str, max_batch_len: usize) -> Option<Message<
     // Only whitespace may follow.
     scanner.skip_whitespace();
     (scanner.at == scanner.bytes.len()).then_some(message)
-}
-
-#[derive(Clone, Copy)]
-enum Member {
-    JsonRpc,
-    Method,
-    Params,
-    Id,
 }
 
 struct Scanner<'a> {

@@ -130,7 +130,7 @@ pub(crate) fn parse_message(
     }
 }
 
-/// The full parse, for every message: what the fast scanner gives up on gets
+/// The full parse, for the messages the fast scanner gives up on: each gets
 /// its exact entry or error here.
 pub(super) fn parse_with_serde(
     text: &str,
@@ -280,8 +280,9 @@ impl EntryVisitor {
     }
 }
 
+/// A request member's name (the fast scanner reads only the four known ones).
 #[derive(Clone, Copy)]
-enum Member {
+pub(super) enum Member {
     JsonRpc,
     Method,
     Params,
