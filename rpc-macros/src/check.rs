@@ -75,12 +75,25 @@ fn check_receiver(cx: &Ctxt, method: &Method<'_>) {
     cx.error_spanned_by(receiver, message);
 }
 
-/// Every parameter type must be known to decode it, so methods cannot be generic.
+/// Every parameter type must be known to decode it, so methods cannot be
+/// generic over types or constants. Lifetimes are fine: a result that
+/// borrows from the arguments (`fn echo<'a>(&self, text: &'a str) -> &'a str`)
+/// is written out before they are dropped.
 fn check_generics(cx: &Ctxt, method: &Method<'_>) {
-    if !method.sig.generics.params.is_empty() {
+    let generics = &method.sig.generics;
+    if let Some(param) = generics
+        .params
+        .iter()
+        .find(|param| !matches!(param, syn::GenericParam::Lifetime(_)))
+    {
         cx.error_spanned_by(
-            &method.sig.generics,
-            "RPC methods cannot be generic: every parameter's type must be known to decode it",
+            param,
+            "RPC methods cannot be generic over types or constants: every parameter's type must be known to decode it (lifetime parameters are fine)",
+        );
+    } else if !generics.params.is_empty() && method.attrs.blocking.is_some() {
+        cx.error_spanned_by(
+            generics,
+            "a blocking method runs on another thread, so it cannot borrow from its arguments: remove the lifetime parameters",
         );
     }
 }

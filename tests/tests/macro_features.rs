@@ -61,3 +61,87 @@ async fn borrowed_result_types_are_owned_in_the_client() {
     let pair: (String, i64) = client.pair().await.unwrap();
     assert_eq!(pair, ("hello".to_owned(), 5));
 }
+
+/// Results that borrow from the arguments or from the service: written out
+/// before either is dropped, so nothing is copied on the way.
+struct Borrowing {
+    name: String,
+}
+
+#[rpc]
+impl Borrowing {
+    /// Hands its argument straight back.
+    fn echo<'a>(&self, text: &'a str) -> &'a str {
+        text
+    }
+
+    /// The longer of two words, borrowed from whichever it is.
+    fn longer<'a, 'b: 'a>(&self, first: &'a str, second: &'b str) -> Option<&'a str> {
+        match first.len().cmp(&second.len()) {
+            std::cmp::Ordering::Less => Some(second),
+            std::cmp::Ordering::Greater => Some(first),
+            std::cmp::Ordering::Equal => None,
+        }
+    }
+
+    /// Borrows from the service.
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// An asynchronous method may borrow from its arguments too.
+    async fn echo_later<'a>(&self, text: &'a str) -> Result<&'a str, Error> {
+        tokio::task::yield_now().await;
+        Ok(text)
+    }
+}
+
+#[rpc]
+trait BorrowingApi {
+    fn trimmed<'a>(&self, text: &'a str) -> &'a str;
+
+    async fn trimmed_later<'a>(&self, text: &'a str) -> &'a str;
+}
+
+impl BorrowingApi for Borrowing {
+    fn trimmed<'a>(&self, text: &'a str) -> &'a str {
+        text.trim()
+    }
+
+    async fn trimmed_later<'a>(&self, text: &'a str) -> &'a str {
+        text.trim()
+    }
+}
+
+#[tokio::test]
+async fn results_may_borrow_from_the_arguments_and_the_service() {
+    let service = || Borrowing {
+        name: "borrowing".into(),
+    };
+    let client = BorrowingClient::new(InProcess::new(service().into_router()));
+    let echoed: String = client.echo("plain").await.unwrap();
+    assert_eq!(echoed, "plain");
+    // Escaped text is decoded into an owned string, borrowed from that.
+    assert_eq!(
+        client.echo("a \"quoted\"\n").await.unwrap(),
+        "a \"quoted\"\n"
+    );
+    let longer: Option<String> = client.longer("ab", "abc").await.unwrap();
+    assert_eq!(longer.as_deref(), Some("abc"));
+    assert_eq!(client.longer("ab", "cd").await.unwrap(), None);
+    assert_eq!(client.name().await.unwrap(), "borrowing");
+    assert_eq!(client.echo_later("later").await.unwrap(), "later");
+
+    let mut batch = client.batch();
+    let echo = batch.echo("in a batch").unwrap();
+    let longer = batch.longer("a", "").unwrap();
+    let answers = batch.send().await.unwrap();
+    assert_eq!(answers.get(&echo).unwrap(), "in a batch");
+    assert_eq!(answers.get(&longer).unwrap().as_deref(), Some("a"));
+
+    let client = BorrowingApiClient::new(InProcess::new(BorrowingApi::router_from_arc(
+        std::sync::Arc::new(service()),
+    )));
+    assert_eq!(client.trimmed("  padded ").await.unwrap(), "padded");
+    assert_eq!(client.trimmed_later(" later\t").await.unwrap(), "later");
+}

@@ -102,8 +102,8 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
 
         #[doc = #batch_doc]
         #[allow(unreachable_pub)]
-        #vis struct #batch<'c, __T> {
-            batch: #krate::client::Batch<'c, __T>,
+        #vis struct #batch<'__c, __T> {
+            batch: #krate::client::Batch<'__c, __T>,
         }
 
         impl<__T> #krate::__private::fmt::Debug for #batch<'_, __T> {
@@ -112,10 +112,10 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
             }
         }
 
-        impl<'c, __T: #krate::client::Transport> #batch<'c, __T> {
+        impl<'__c, __T: #krate::client::Transport> #batch<'__c, __T> {
             /// The untyped batch underneath, to add calls by name.
             #[allow(unreachable_pub)]
-            pub fn inner(&mut self) -> &mut #krate::client::Batch<'c, __T> {
+            pub fn inner(&mut self) -> &mut #krate::client::Batch<'__c, __T> {
                 &mut self.batch
             }
 
@@ -273,6 +273,8 @@ fn make_owned(ty: &mut syn::Type, krate: &syn::Path) {
 /// What a client method and a batch method of one RPC method share.
 struct Call {
     ident: syn::Ident,
+    /// The method's lifetime parameters, which borrowed argument types name.
+    lifetimes: TokenStream,
     name: String,
     args: Vec<TokenStream>,
     params: TokenStream,
@@ -284,6 +286,7 @@ impl Call {
     fn new(method: &Method<'_>, paths: &Paths) -> Self {
         Call {
             ident: method.sig.ident.clone(),
+            lifetimes: lifetimes(method),
             name: method.name.clone(),
             args: method
                 .params()
@@ -299,10 +302,22 @@ impl Call {
     }
 }
 
+/// `<'a, ..>` when the method has lifetime parameters (the only generics it may have).
+fn lifetimes(method: &Method<'_>) -> TokenStream {
+    let generics = &method.sig.generics;
+    if generics.params.is_empty() {
+        TokenStream::new()
+    } else {
+        let params = &generics.params;
+        quote!(<#params>)
+    }
+}
+
 fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let Call {
         ident,
+        lifetimes,
         name,
         args,
         params,
@@ -314,7 +329,7 @@ fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
         quote! {
             #docs
             #[allow(unreachable_pub)]
-            pub fn #ident(&self, #(#args),*)
+            pub fn #ident #lifetimes (&self, #(#args),*)
                 -> impl #krate::__private::Future<Output = #krate::__private::Result<(), #error>> + #krate::__private::Send + '_
             where
                 #(#checks,)*
@@ -329,7 +344,7 @@ fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
         quote! {
             #docs
             #[allow(unreachable_pub)]
-            pub fn #ident(&self, #(#args),*)
+            pub fn #ident #lifetimes (&self, #(#args),*)
                 -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send + '_
             where
                 #(#checks,)*
@@ -344,6 +359,7 @@ fn batch_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let Call {
         ident,
+        lifetimes,
         name,
         args,
         params,
@@ -355,7 +371,7 @@ fn batch_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
         quote! {
             #docs
             #[allow(unreachable_pub)]
-            pub fn #ident(&mut self, #(#args),*) -> #krate::__private::Result<(), #error>
+            pub fn #ident #lifetimes (&mut self, #(#args),*) -> #krate::__private::Result<(), #error>
             where
                 #(#checks,)*
             {
@@ -367,7 +383,7 @@ fn batch_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
         quote! {
             #docs
             #[allow(unreachable_pub)]
-            pub fn #ident(&mut self, #(#args),*)
+            pub fn #ident #lifetimes (&mut self, #(#args),*)
                 -> #krate::__private::Result<#krate::client::BatchEntry<#success>, #error>
             where
                 #(#checks,)*

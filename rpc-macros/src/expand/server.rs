@@ -1,8 +1,8 @@
 //! The router glue: one `Method` per RPC method, decoding params straight
 //! into the argument types through rpc-core's one-pass decoder.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Group, Ident, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::ItemImpl;
 
@@ -137,6 +137,34 @@ pub(crate) fn nameable(ty: &impl quote::ToTokens) -> bool {
             .any(|word| word == "Self")
 }
 
+/// The type with every named lifetime but `'static` replaced by `'_`, to be inferred.
+fn erase_lifetimes(tokens: TokenStream) -> TokenStream {
+    let mut out = Vec::new();
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Punct(quote) if quote.as_char() == '\'' => {
+                let named = match tokens.peek() {
+                    Some(TokenTree::Ident(name)) if name != "static" => Some(name.span()),
+                    _ => None,
+                };
+                out.push(TokenTree::Punct(quote));
+                if let Some(span) = named {
+                    tokens.next();
+                    out.push(TokenTree::Ident(Ident::new("_", span)));
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut erased = Group::new(group.delimiter(), erase_lifetimes(group.stream()));
+                erased.set_span(group.span());
+                out.push(TokenTree::Group(erased));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
+}
+
 fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let router = local("router");
@@ -146,13 +174,17 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
         .methods
         .iter()
         .filter_map(|method| match &method.ret {
-            Ret::Plain(ty) => Some(quote_spanned! {ty.span()=>
-                let _: #krate::__private::NotAResult = {
-                    #[allow(unused_imports)]
-                    use #krate::__private::{PlainKind as _, ResultKind as _};
-                    (&&#krate::__private::Kind::<#ty>(#krate::__private::PhantomData)).kind()
-                };
-            }),
+            Ret::Plain(ty) => {
+                // The method's own lifetimes are not in scope here.
+                let erased = erase_lifetimes(ty.to_token_stream());
+                Some(quote_spanned! {ty.span()=>
+                    let _: #krate::__private::NotAResult = {
+                        #[allow(unused_imports)]
+                        use #krate::__private::{PlainKind as _, ResultKind as _};
+                        (&&#krate::__private::Kind::<#erased>(#krate::__private::PhantomData)).kind()
+                    };
+                })
+            }
             _ => None,
         });
     let method_var = local("method");
