@@ -928,22 +928,32 @@ impl Connection {
     /// that protocol's own connection rather than the auto-detecting one
     /// (which reads through a rewind buffer for the connection's whole life).
     async fn serve_tcp(mut self, stream: TcpStream, peer: SocketAddr) {
+        // What runs before the driver is boxed too, so that the task itself
+        // stays a few pointers (see `serve_http`).
         #[cfg(feature = "tls")]
         if self.options.tls.is_some() {
-            return self.serve(stream, Some(peer)).await;
+            return Box::pin(self.serve(stream, Some(peer))).await;
         }
         let opened = Instant::now();
         let _open = self.options.stats.as_ref().map(Stats::connection_opened);
         let limit = watchdog_tick(self.options.header_read_timeout) * IDLE_TICKS;
-        let sniffed = tokio::select! {
-            // First: bytes already there win over a timeout that is also due.
-            biased;
-            sniffed = sniff(&stream) => sniffed,
-            () = tokio::time::sleep(limit) => {
-                tracing::debug!(connection = self.id, "nothing received within the header read timeout; closing");
-                return;
+        let id = self.id;
+        let shutdown = &mut self.shutdown;
+        let sniffed = Box::pin(async {
+            tokio::select! {
+                // First: bytes already there win over a timeout that is also due.
+                biased;
+                sniffed = sniff(&stream) => Some(sniffed),
+                () = tokio::time::sleep(limit) => {
+                    tracing::debug!(connection = id, "nothing received within the header read timeout; closing");
+                    None
+                }
+                () = stop_requested(shutdown) => None,
             }
-            () = stop_requested(&mut self.shutdown) => return,
+        })
+        .await;
+        let Some(sniffed) = sniffed else {
+            return;
         };
         match sniffed {
             Ok(Some(protocol)) => self.serve_http(stream, Some(peer), protocol, opened).await,
@@ -962,8 +972,11 @@ impl Connection {
         let _open = self.options.stats.as_ref().map(Stats::connection_opened);
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.options.tls {
-            let handshake = tls.acceptor().accept(io);
-            match tokio::time::timeout(self.options.header_read_timeout, handshake).await {
+            let handshake = Box::pin(tokio::time::timeout(
+                self.options.header_read_timeout,
+                tls.acceptor().accept(io),
+            ));
+            match handshake.await {
                 Ok(Ok(stream)) => {
                     // The protocol agreed on by ALPN, if the client offered any.
                     let protocol = match stream.get_ref().1.alpn_protocol() {
@@ -983,13 +996,19 @@ impl Connection {
 
     /// The connection, served by hyper under its driver; the header read
     /// timeout runs from when it `opened`.
+    ///
+    /// Boxed, and built outside the connection's task: the driver is over
+    /// 2 KiB, and held inline it made tokio's harness reserve stack frames
+    /// of the task's size on every poll (it moves whole task states), so
+    /// that each request ran some 40 KiB down the stack instead of 15.
+    #[inline(never)]
     fn serve_http<I>(
         self,
         io: I,
         peer: Option<SocketAddr>,
         protocol: Protocol,
         opened: Instant,
-    ) -> Driven<I, impl Layered>
+    ) -> Pin<Box<Driven<I, impl Layered>>>
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -1054,7 +1073,7 @@ impl Connection {
             woken: AtomicBool::new(true),
             task: Mutex::new(None),
         });
-        Driven {
+        Box::pin(Driven {
             served,
             watchdog: tokio::time::sleep(tick),
             shutdown: Box::pin(async move { stop_requested(&mut shutdown).await }),
@@ -1069,7 +1088,7 @@ impl Connection {
             close_grace: None,
             shutting_down: false,
             _slot,
-        }
+        })
     }
 }
 
@@ -1314,8 +1333,46 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{protocol_of, LayerHeaders, Protocol, HTTP2_PREFACE};
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{
+        protocol_of, Compression, Connection, ConnectionOptions, LayerHeaders, Protocol,
+        HTTP2_PREFACE,
+    };
+    use crate::RpcService;
     use http::header::{HeaderName, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, ORIGIN};
+    use rpc_core::Router;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::{watch, Semaphore};
+
+    #[tokio::test]
+    async fn a_connection_task_holds_its_driver_boxed() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let connection = Connection {
+            id: 1,
+            rpc: RpcService::new(Router::new()),
+            options: Arc::new(ConnectionOptions {
+                header_read_timeout: Duration::from_secs(30),
+                stats: None,
+                cors: None,
+                compression: Compression::off(),
+                #[cfg(feature = "tls")]
+                tls: None,
+            }),
+            shutdown: watch::channel(false).1,
+            _slot: Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap(),
+        };
+        let task = connection.serve_tcp(stream, peer);
+        // tokio's harness reserves stack frames of a task's size on each poll.
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 512, "the connection task takes {size} bytes");
+    }
 
     #[test]
     fn layer_headers_are_found_among_few_and_many() {
