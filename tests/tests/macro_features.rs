@@ -75,8 +75,9 @@ impl Borrowing {
         text
     }
 
-    /// The longer of two words, borrowed from whichever it is.
-    fn longer<'a, 'b: 'a>(&self, first: &'a str, second: &'b str) -> Option<&'a str> {
+    /// The longer of two words, borrowed from whichever it is. (`'c` is
+    /// also a name the generated batch could have used for itself.)
+    fn longer<'a, 'c: 'a>(&self, first: &'a str, second: &'c str) -> Option<&'a str> {
         match first.len().cmp(&second.len()) {
             std::cmp::Ordering::Less => Some(second),
             std::cmp::Ordering::Greater => Some(first),
