@@ -1,5 +1,7 @@
 //! Behaviour of generated code beyond the specification examples.
 
+use std::borrow::Cow;
+
 use rpc_core::client::InProcess;
 use rpc_core::{rpc, Error};
 
@@ -90,6 +92,18 @@ impl Borrowing {
         &self.name
     }
 
+    /// Borrowed types at any depth, and a default: the first word, if any.
+    fn first<'a>(
+        &self,
+        text: Option<&'a str>,
+        #[rpc(default)] fallback: Option<Cow<'a, str>>,
+    ) -> Option<Cow<'a, str>> {
+        match text.and_then(|text| text.split_whitespace().next()) {
+            Some(word) => Some(Cow::Borrowed(word)),
+            None => fallback,
+        }
+    }
+
     /// An asynchronous method may borrow from its arguments too.
     async fn echo_later<'a>(&self, text: &'a str) -> Result<&'a str, Error> {
         tokio::task::yield_now().await;
@@ -133,12 +147,20 @@ async fn results_may_borrow_from_the_arguments_and_the_service() {
     assert_eq!(client.name().await.unwrap(), "borrowing");
     assert_eq!(client.echo_later("later").await.unwrap(), "later");
 
+    let first: Option<Cow<'static, str>> = client.first(Some("two words"), None).await.unwrap();
+    assert_eq!(first.as_deref(), Some("two"));
+    let fallback = client.first(None, Some("none".into())).await.unwrap();
+    assert_eq!(fallback.as_deref(), Some("none"));
+    assert_eq!(client.first(Some(" "), None).await.unwrap(), None);
+
     let mut batch = client.batch();
     let echo = batch.echo("in a batch").unwrap();
+    let first = batch.first(Some("batch of words"), None).unwrap();
     let longer = batch.longer("a", "").unwrap();
     let answers = batch.send().await.unwrap();
     assert_eq!(answers.get(&echo).unwrap(), "in a batch");
     assert_eq!(answers.get(&longer).unwrap().as_deref(), Some("a"));
+    assert_eq!(answers.get(&first).unwrap().as_deref(), Some("batch"));
 
     let client = BorrowingApiClient::new(InProcess::new(BorrowingApi::router_from_arc(
         std::sync::Arc::new(service()),

@@ -976,7 +976,9 @@ impl Connection {
                 self.options.header_read_timeout,
                 tls.acceptor().accept(io),
             ));
-            match handshake.await {
+            // The driver is built before it is awaited: the TLS stream's
+            // result is not kept in the task for the connection's life.
+            let driven = match handshake.await {
                 Ok(Ok(stream)) => {
                     // The protocol agreed on by ALPN, if the client offered any.
                     let protocol = match stream.get_ref().1.alpn_protocol() {
@@ -984,12 +986,12 @@ impl Connection {
                         Some(b"http/1.1") => Protocol::Http1,
                         _ => Protocol::Unknown,
                     };
-                    self.serve_http(stream, peer, protocol, opened).await;
+                    self.serve_http(stream, peer, protocol, opened)
                 }
-                Ok(Err(err)) => tracing::debug!(error = %err, "TLS handshake failed"),
-                Err(_) => tracing::debug!("TLS handshake timed out"),
-            }
-            return;
+                Ok(Err(err)) => return tracing::debug!(error = %err, "TLS handshake failed"),
+                Err(_) => return tracing::debug!("TLS handshake timed out"),
+            };
+            return driven.await;
         }
         self.serve_http(io, peer, Protocol::Unknown, opened).await;
     }
@@ -1368,10 +1370,26 @@ mod tests {
             shutdown: watch::channel(false).1,
             _slot: Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap(),
         };
+        let options = Arc::clone(&connection.options);
         let task = connection.serve_tcp(stream, peer);
         // tokio's harness reserves stack frames of a task's size on each poll.
         let size = std::mem::size_of_val(&task);
-        assert!(size <= 512, "the connection task takes {size} bytes");
+        assert!(size <= 512, "the TCP connection task takes {size} bytes");
+
+        #[cfg(unix)]
+        {
+            let (stream, _client) = tokio::net::UnixStream::pair().unwrap();
+            let connection = Connection {
+                id: 2,
+                rpc: RpcService::new(Router::new()),
+                options,
+                shutdown: watch::channel(false).1,
+                _slot: Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap(),
+            };
+            let task = connection.serve(stream, None);
+            let size = std::mem::size_of_val(&task);
+            assert!(size <= 512, "the Unix connection task takes {size} bytes");
+        }
     }
 
     #[test]

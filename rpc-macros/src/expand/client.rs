@@ -209,8 +209,8 @@ fn client_checks(method: &Method<'_>, paths: &Paths) -> Vec<TokenStream> {
 
 /// The type a client receives for a result type: borrowed types become
 /// owned, at any depth (`&str` → `String`, `&[T]` → `Vec<T>`, `&T` → `T`,
-/// `Option<&str>` → `Option<String>`), since an answer outlives the buffer it
-/// was read from.
+/// `Option<&str>` → `Option<String>`, `Cow<'a, str>` → `Cow<'static, str>`),
+/// since an answer outlives the buffer it was read from.
 fn owned(ty: &TokenStream, krate: &syn::Path) -> TokenStream {
     match syn::parse2::<syn::Type>(ty.clone()) {
         Ok(mut ty) => {
@@ -248,13 +248,12 @@ fn make_owned(ty: &mut syn::Type, krate: &syn::Path) {
                             make_owned(inner, krate);
                         }
                     }
-                    // Lifetimes of types now owned would dangle; `'static` ones stay meaningful.
-                    args.args = std::mem::take(&mut args.args)
-                        .into_iter()
-                        .filter(|arg| !matches!(arg, syn::GenericArgument::Lifetime(l) if l.ident != "static"))
-                        .collect();
-                    if args.args.is_empty() {
-                        segment.arguments = syn::PathArguments::None;
+                    // An answer outlives the buffer it was read from: `Cow<'a, str>`
+                    // comes back as `Cow<'static, str>`, which owns its text.
+                    for arg in &mut args.args {
+                        if let syn::GenericArgument::Lifetime(lifetime) = arg {
+                            lifetime.ident = syn::Ident::new("static", lifetime.ident.span());
+                        }
                     }
                 }
             }

@@ -137,15 +137,30 @@ pub(crate) fn nameable(ty: &impl quote::ToTokens) -> bool {
             .any(|word| word == "Self")
 }
 
-/// The type with every named lifetime but `'static` replaced by `'_`, to be inferred.
-fn erase_lifetimes(tokens: TokenStream) -> TokenStream {
+/// A type of `method` as generated code can name it: the method's own
+/// lifetime parameters, not in scope there, replaced by `'_` (inferred).
+/// Other lifetimes (`'static`, a `for<'x>` binder's) stay.
+fn erase_lifetimes(method: &Method<'_>, ty: &syn::Type) -> TokenStream {
+    let own: Vec<&Ident> = method
+        .sig
+        .generics
+        .lifetimes()
+        .map(|param| &param.lifetime.ident)
+        .collect();
+    if own.is_empty() {
+        return ty.to_token_stream();
+    }
+    erase_in(ty.to_token_stream(), &own)
+}
+
+fn erase_in(tokens: TokenStream, own: &[&Ident]) -> TokenStream {
     let mut out = Vec::new();
     let mut tokens = tokens.into_iter().peekable();
     while let Some(token) = tokens.next() {
         match token {
             TokenTree::Punct(quote) if quote.as_char() == '\'' => {
                 let named = match tokens.peek() {
-                    Some(TokenTree::Ident(name)) if name != "static" => Some(name.span()),
+                    Some(TokenTree::Ident(name)) if own.contains(&name) => Some(name.span()),
                     _ => None,
                 };
                 out.push(TokenTree::Punct(quote));
@@ -155,7 +170,7 @@ fn erase_lifetimes(tokens: TokenStream) -> TokenStream {
                 }
             }
             TokenTree::Group(group) => {
-                let mut erased = Group::new(group.delimiter(), erase_lifetimes(group.stream()));
+                let mut erased = Group::new(group.delimiter(), erase_in(group.stream(), own));
                 erased.set_span(group.span());
                 out.push(TokenTree::Group(erased));
             }
@@ -175,8 +190,7 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
         .iter()
         .filter_map(|method| match &method.ret {
             Ret::Plain(ty) => {
-                // The method's own lifetimes are not in scope here.
-                let erased = erase_lifetimes(ty.to_token_stream());
+                let erased = erase_lifetimes(method, ty);
                 Some(quote_spanned! {ty.span()=>
                     let _: #krate::__private::NotAResult = {
                         #[allow(unused_imports)]
@@ -233,12 +247,13 @@ fn method_expr(
         .params()
         .map(|param| {
             let ty = param.ty;
+            let named = erase_lifetimes(method, ty);
             if is_str_ref(ty) {
                 quote_spanned!(ty.span()=> #krate::__private::StrArg<'_>)
             } else if param.default.is_some() {
-                quote_spanned!(ty.span()=> #krate::__private::Option<#ty>)
+                quote_spanned!(ty.span()=> #krate::__private::Option<#named>)
             } else {
-                quote!(#ty)
+                named
             }
         })
         .collect();
@@ -266,13 +281,14 @@ fn method_expr(
     let defaults = method.params().filter_map(|param| {
         let ident = &param.ident;
         let ty = param.ty;
+        let named = erase_lifetimes(method, ty);
         match &param.default {
             None => None,
             Some(None) => Some(quote_spanned! {ty.span()=>
-                let #ident: #ty = #krate::__private::Option::unwrap_or_default(#ident);
+                let #ident: #named = #krate::__private::Option::unwrap_or_default(#ident);
             }),
             Some(Some(expr)) => Some(quote_spanned! {expr.span()=>
-                let #ident: #ty = #krate::__private::Option::unwrap_or_else(#ident, || #expr);
+                let #ident: #named = #krate::__private::Option::unwrap_or_else(#ident, || #expr);
             }),
         }
     });
