@@ -27,6 +27,11 @@ impl Text {
         text.starts_with("hello").then_some("hello")
     }
 
+    /// A `&str` parameter with a default.
+    fn greet(&self, #[rpc(default = "world")] name: &str, #[rpc(default)] suffix: &str) -> String {
+        format!("hello {name}{suffix}")
+    }
+
     /// `(&'static str, i64)` likewise.
     fn pair(&self) -> (&'static str, i64) {
         ("hello", 5)
@@ -45,6 +50,20 @@ async fn str_arguments_accept_escaped_strings() {
         client.shout("line\nbreak \"quoted\" é").await.unwrap(),
         "LINE\nBREAK \"QUOTED\" É"
     );
+}
+
+#[tokio::test]
+async fn str_arguments_may_have_defaults() {
+    let client = client();
+    assert_eq!(client.greet("you", "!").await.unwrap(), "hello you!");
+    let untyped = client.client();
+    let greeting: String = untyped.request("greet", ()).await.unwrap();
+    assert_eq!(greeting, "hello world");
+    let greeting: String = untyped
+        .request("greet", serde_json::json!({"suffix": "?"}))
+        .await
+        .unwrap();
+    assert_eq!(greeting, "hello world?");
 }
 
 #[tokio::test]

@@ -248,7 +248,9 @@ fn method_expr(
         .map(|param| {
             let ty = param.ty;
             let named = erase_lifetimes(method, ty);
-            if is_str_ref(ty) {
+            if is_str_ref(ty) && param.default.is_some() {
+                quote_spanned!(ty.span()=> #krate::__private::Option<#krate::__private::StrArg<'_>>)
+            } else if is_str_ref(ty) {
                 quote_spanned!(ty.span()=> #krate::__private::StrArg<'_>)
             } else if param.default.is_some() {
                 quote_spanned!(ty.span()=> #krate::__private::Option<#named>)
@@ -263,7 +265,17 @@ fn method_expr(
         .filter(|param| is_str_ref(param.ty))
         .map(|param| {
             let ident = &param.ident;
-            quote!(let #ident: &str = &#ident.0;)
+            if param.default.is_some() {
+                // Still optional: the default is filled in below.
+                quote! {
+                    let #ident: #krate::__private::Option<&str> = match &#ident {
+                        #krate::__private::Some(arg) => #krate::__private::Some(&arg.0),
+                        #krate::__private::None => #krate::__private::None,
+                    };
+                }
+            } else {
+                quote!(let #ident: &str = &#ident.0;)
+            }
         });
     let lend_strs = quote!(#(#lend_strs)*);
     let decode = if method.flattened().is_some() {
