@@ -48,10 +48,6 @@ OUT=${OUT:-target/duel}
 
 # shellcheck source=scripts/bench_lib.sh
 source scripts/bench_lib.sh
-die() {
-    log "duel.sh: $*"
-    exit 1
-}
 
 PIDS=()
 cleanup() {

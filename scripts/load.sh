@@ -52,10 +52,6 @@ OUT=${OUT:-target/load}
 
 # shellcheck source=scripts/bench_lib.sh
 source scripts/bench_lib.sh
-die() {
-    log "load.sh: $*"
-    exit 1
-}
 
 # ---------------------------------------------------------------- cleanup
 SERVER_PID=""

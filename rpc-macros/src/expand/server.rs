@@ -247,15 +247,16 @@ fn method_expr(
         .params()
         .map(|param| {
             let ty = param.ty;
-            let named = erase_lifetimes(method, ty);
-            if is_str_ref(ty) && param.default.is_some() {
-                quote_spanned!(ty.span()=> #krate::__private::Option<#krate::__private::StrArg<'_>>)
-            } else if is_str_ref(ty) {
+            let decoded = if is_str_ref(ty) {
                 quote_spanned!(ty.span()=> #krate::__private::StrArg<'_>)
-            } else if param.default.is_some() {
-                quote_spanned!(ty.span()=> #krate::__private::Option<#named>)
             } else {
-                named
+                erase_lifetimes(method, ty)
+            };
+            // A parameter with a default may be absent.
+            if param.default.is_some() {
+                quote_spanned!(ty.span()=> #krate::__private::Option<#decoded>)
+            } else {
+                decoded
             }
         })
         .collect();
@@ -291,18 +292,18 @@ fn method_expr(
     };
     let bind = quote! { let (#(#bindings,)*) = #args?; #lend_strs };
     let defaults = method.params().filter_map(|param| {
+        let default = param.default.as_ref()?;
         let ident = &param.ident;
         let ty = param.ty;
         let named = erase_lifetimes(method, ty);
-        match &param.default {
-            None => None,
-            Some(None) => Some(quote_spanned! {ty.span()=>
+        Some(match default {
+            None => quote_spanned! {ty.span()=>
                 let #ident: #named = #krate::__private::Option::unwrap_or_default(#ident);
-            }),
-            Some(Some(expr)) => Some(quote_spanned! {expr.span()=>
+            },
+            Some(expr) => quote_spanned! {expr.span()=>
                 let #ident: #named = #krate::__private::Option::unwrap_or_else(#ident, || #expr);
-            }),
-        }
+            },
+        })
     });
     let defaults = quote!(#(#defaults)*);
     let call_args = method.args.iter().map(|arg| match arg {
