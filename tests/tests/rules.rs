@@ -95,6 +95,8 @@ fn invalid_json_is_a_parse_error_with_null_id() {
         "[1,]",
         "{\"a\":1}x",
         "\u{feff}{}",
+        "[]x",
+        "[1,2",
     ] {
         let answer = call(&router(), input).unwrap();
         assert_eq!(code(&answer), -32700, "{input:?}");
@@ -105,7 +107,8 @@ fn invalid_json_is_a_parse_error_with_null_id() {
 
 #[test]
 fn json_that_is_not_a_request_is_invalid() {
-    for input in ["1", "\"add\"", "null", "true"] {
+    // A number beyond f64 and a lone surrogate escape are valid JSON too.
+    for input in ["1", "\"add\"", "null", "true", "1e400", r#""\udc00""#] {
         let answer = call(&router(), input).unwrap();
         assert_eq!(code(&answer), -32600, "{input}");
         assert_eq!(answer["id"], Value::Null);
@@ -130,6 +133,28 @@ fn a_batch_of_invalid_entries_gets_one_error_each() {
     assert_eq!(answers.len(), 4);
     assert!(answers.iter().all(|a| code(a) == -32600));
     assert_eq!(answers[2]["id"], 5);
+}
+
+#[test]
+fn valid_json_serde_cannot_build_spoils_only_its_own_batch_entry() {
+    let answer = call(
+        &router(),
+        r#"[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},1e400,"\ud800",{"jsonrpc":"2.0","method":"add","params":[3,4],"id":2,"\udc00":0}]"#,
+    )
+    .unwrap();
+    let answers = answer.as_array().unwrap();
+    assert_eq!(answers.len(), 4);
+    assert_eq!(
+        (answers[0]["result"].as_i64(), answers[0]["id"].as_i64()),
+        (Some(3), Some(1))
+    );
+    assert!(answers[1..3]
+        .iter()
+        .all(|a| code(a) == -32600 && a["id"].is_null()));
+    assert_eq!(
+        (answers[3]["result"].as_i64(), answers[3]["id"].as_i64()),
+        (Some(7), Some(2))
+    );
 }
 
 #[test]
@@ -340,6 +365,9 @@ fn batch_length_limit() {
     let answer = call(&router, &batch_of_work(5)).unwrap();
     assert_eq!(code(&answer), -32600);
     assert_eq!(answer["id"], Value::Null);
+    // Past the limit the rest is still read: text that is not JSON is a parse error.
+    let broken = batch_of_work(5).trim_end_matches(']').to_owned() + ",}]";
+    assert_eq!(code(&call(&router, &broken).unwrap()), -32700);
     assert_eq!(Limits::default().max_batch_len(), 1000);
 }
 

@@ -398,10 +398,18 @@ impl BatchResponse {
     fn decode(body: &[u8], ids: Vec<u64>, nonce: u64) -> Result<Self, ClientError> {
         let first = body.iter().find(|b| !b.is_ascii_whitespace());
         let responses: Vec<Response<'_>> = if first == Some(&b'{') {
-            // One error for the whole batch (unparseable, too large): every entry gets it.
+            // One error for the whole batch (unparseable, too large): every
+            // entry gets it. Such an error has a `null` id; one with an id
+            // answers a single request, not the batch.
             let response: Response<'_> =
                 serde_json::from_slice(body).map_err(ClientError::invalid_response)?;
             match response.payload {
+                Err(_) if !response.id.is_null() => {
+                    return Err(ClientError::invalid_response(format!(
+                        "a batch was answered with a single response for id {}",
+                        response.id
+                    )))
+                }
                 Err(error) => {
                     let results = ids
                         .iter()
@@ -588,6 +596,11 @@ mod tests {
         .unwrap();
         let err = response.get(&entry::<u8>(1, 2, 7)).unwrap_err();
         assert_eq!(err.code().unwrap().code(), -32600);
+        // An error with an id answers one request: not an answer to the batch.
+        let for_one = br#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"only for 1"},"id":1}"#;
+        assert!(BatchResponse::decode(for_one, vec![1, 2], 7)
+            .unwrap_err()
+            .is_invalid_response());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -132,12 +132,18 @@ pub(crate) fn parse_message(
 
 /// The full parse, for the messages the fast scanner gives up on: each gets
 /// its exact entry or error here.
+///
+/// Only text that is not JSON is a parse error. Values are read raw before
+/// they are judged, so that valid JSON `serde_json` cannot turn into a value
+/// (a number beyond `f64`, a lone surrogate escape) is an invalid entry, not
+/// a failed message.
 pub(super) fn parse_with_serde(
     text: &str,
     max_batch_len: usize,
 ) -> Result<Message<'_>, MessageError> {
     let first = text.bytes().find(|b| !b.is_ascii_whitespace());
     let mut de = serde_json::Deserializer::from_str(text);
+    let parse_error = |err: serde_json::Error| MessageError::Parse(describe(&err));
     let message = match first {
         Some(b'[') => {
             let mut too_large = false;
@@ -145,32 +151,27 @@ pub(super) fn parse_with_serde(
                 max_len: max_batch_len,
                 too_large: &mut too_large,
             };
-            match seed.deserialize(&mut de) {
-                Ok(entries) if entries.is_empty() => return Err(MessageError::EmptyBatch),
-                Ok(entries) => Message::Batch(entries),
-                Err(_) if too_large => {
-                    return Err(MessageError::BatchTooLarge {
-                        limit: max_batch_len,
-                    })
-                }
-                Err(err) => return Err(MessageError::Parse(describe(&err))),
+            let entries = seed.deserialize(&mut de).map_err(parse_error)?;
+            // Text that is not JSON is a parse error whatever else is wrong.
+            de.end().map_err(parse_error)?;
+            if too_large {
+                return Err(MessageError::BatchTooLarge {
+                    limit: max_batch_len,
+                });
             }
+            if entries.is_empty() {
+                return Err(MessageError::EmptyBatch);
+            }
+            Message::Batch(entries)
         }
-        _ => match EntrySeed.deserialize(&mut de) {
-            Ok(Entry::Invalid {
-                reason: NOT_AN_OBJECT,
-                ..
-            }) => {
-                de.end()
-                    .map_err(|err| MessageError::Parse(describe(&err)))?;
-                return Err(MessageError::NotAMessage);
-            }
-            Ok(entry) => Message::Single(entry),
-            Err(err) => return Err(MessageError::Parse(describe(&err))),
-        },
+        Some(b'{') => Message::Single(EntrySeed.deserialize(&mut de).map_err(parse_error)?),
+        _ => {
+            IgnoredAny::deserialize(&mut de).map_err(parse_error)?;
+            de.end().map_err(parse_error)?;
+            return Err(MessageError::NotAMessage);
+        }
     };
-    de.end()
-        .map_err(|err| MessageError::Parse(describe(&err)))?;
+    de.end().map_err(parse_error)?;
     Ok(message)
 }
 
@@ -223,8 +224,6 @@ fn exceeds_depth(input: &[u8], limit: usize) -> bool {
     false
 }
 
-const NOT_AN_OBJECT: &str = "a request must be a JSON object";
-
 struct BatchSeed<'f> {
     max_len: usize,
     too_large: &'f mut bool,
@@ -247,38 +246,48 @@ impl<'de> Visitor<'de> for BatchSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(8).min(64));
-        while let Some(entry) = seq.next_element_seed(EntrySeed)? {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
             if entries.len() == self.max_len {
+                // Too many; the rest is still read, so that text which is
+                // not JSON is told as such.
                 *self.too_large = true;
-                return Err(de::Error::custom("batch too large"));
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                break;
             }
-            entries.push(entry);
+            entries.push(entry_of(raw));
         }
         Ok(entries)
     }
 }
 
-/// Reads one entry: any JSON value, judged without failing on its type.
+/// One element of a batch, read raw (so it is valid JSON), judged as a request.
+fn entry_of(raw: &RawValue) -> Entry<'_> {
+    if !raw.get().starts_with('{') {
+        return Entry::Invalid {
+            id: None,
+            reason: "a request must be a JSON object",
+        };
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    // An object read raw reads again: members are taken raw, names as bytes.
+    EntrySeed.deserialize(&mut de).unwrap_or(Entry::Invalid {
+        id: None,
+        reason: "the request object could not be read",
+    })
+}
+
+/// Reads one request object, judged without failing on its members' types.
 struct EntrySeed;
 
 impl<'de> DeserializeSeed<'de> for EntrySeed {
     type Value = Entry<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(EntryVisitor)
+        deserializer.deserialize_map(EntryVisitor)
     }
 }
 
 struct EntryVisitor;
-
-impl EntryVisitor {
-    fn not_an_object<'a, E>() -> Result<Entry<'a>, E> {
-        Ok(Entry::Invalid {
-            id: None,
-            reason: NOT_AN_OBJECT,
-        })
-    }
-}
 
 /// A request member's name (the fast scanner reads only the four known ones).
 #[derive(Clone, Copy)]
@@ -298,17 +307,19 @@ impl<'de> Deserialize<'de> for Member {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a member name")
             }
-            fn visit_str<E>(self, name: &str) -> Result<Member, E> {
+            fn visit_bytes<E>(self, name: &[u8]) -> Result<Member, E> {
                 Ok(match name {
-                    "jsonrpc" => Member::JsonRpc,
-                    "method" => Member::Method,
-                    "params" => Member::Params,
-                    "id" => Member::Id,
+                    b"jsonrpc" => Member::JsonRpc,
+                    b"method" => Member::Method,
+                    b"params" => Member::Params,
+                    b"id" => Member::Id,
                     _ => Member::Other,
                 })
             }
         }
-        deserializer.deserialize_identifier(MemberVisitor)
+        // As bytes: escapes are decoded, and a name that is not valid Unicode
+        // (a lone surrogate escape) is just another unknown member.
+        deserializer.deserialize_bytes(MemberVisitor)
     }
 }
 
@@ -337,35 +348,6 @@ impl<'de> Visitor<'de> for EntryVisitor {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a request object")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Self::not_an_object()
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Self::not_an_object()
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Self::not_an_object()
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Self::not_an_object()
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Self::not_an_object()
-    }
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Self::not_an_object()
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Self::not_an_object()
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -561,6 +543,46 @@ mod tests {
         ));
         assert!(matches!(parse("[1,2,3]"), Ok(Message::Batch(entries)) if entries.len() == 3));
         assert!(matches!(parse(" \n[1] \n"), Ok(Message::Batch(_))));
+        // Text that is not JSON is a parse error, whatever else is wrong with it.
+        for not_json in ["[]x", "[] ]", "[1,2,3,4,", "[1,2,3,4] x", "[1,2,3,4,}]"] {
+            assert!(
+                matches!(parse(not_json), Err(MessageError::Parse(_))),
+                "{not_json}"
+            );
+        }
+    }
+
+    #[test]
+    fn valid_json_that_serde_cannot_build_is_an_invalid_entry() {
+        // A number beyond f64 and a lone surrogate escape are valid JSON.
+        for scalar in ["1e400", r#""\udc00""#, "-1e999"] {
+            assert!(
+                matches!(
+                    parse_message(scalar.as_bytes(), 10, 128),
+                    Err(MessageError::NotAMessage)
+                ),
+                "{scalar}"
+            );
+            let batch = format!(r#"[{{"jsonrpc":"2.0","method":"a","id":1}},{scalar}]"#);
+            let Ok(Message::Batch(entries)) = parse_message(batch.as_bytes(), 10, 128) else {
+                panic!("{batch}: not read as a batch");
+            };
+            assert!(matches!(&entries[0], Entry::Valid(request) if request.method() == "a"));
+            assert!(
+                matches!(&entries[1], Entry::Invalid { id: None, .. }),
+                "{batch}"
+            );
+        }
+        // A member name that is not valid Unicode is just an unknown member.
+        let request = valid(r#"{"jsonrpc":"2.0","method":"a","id":1,"\ud800":0}"#);
+        assert_eq!(request.id().unwrap().as_json(), "1");
+        let in_batch = r#"[{"jsonrpc":"2.0","method":"a","\ud800":1e400,"id":2}]"#;
+        let Ok(Message::Batch(entries)) = parse_message(in_batch.as_bytes(), 10, 128) else {
+            panic!("not read as a batch");
+        };
+        assert!(
+            matches!(&entries[0], Entry::Valid(request) if request.id().unwrap().as_json() == "2")
+        );
     }
 
     #[test]

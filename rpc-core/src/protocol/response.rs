@@ -71,15 +71,24 @@ impl<'de> Visitor<'de> for ResponseVisitor {
         let mut result: Option<&'de RawValue> = None;
         let mut error: Option<Error> = None;
         let mut id: Option<&'de RawValue> = None;
+        let mut version_seen = false;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match &*key {
-                "jsonrpc" => version_ok = map.next_value::<Cow<'de, str>>()? == "2.0",
-                "result" => result = Some(map.next_value()?),
-                "error" => error = Some(map.next_value()?),
-                "id" => id = Some(map.next_value()?),
+            // A member given twice is refused, as the server refuses it in requests.
+            let repeated = match &*key {
+                "jsonrpc" => {
+                    version_ok = map.next_value::<Cow<'de, str>>()? == "2.0";
+                    std::mem::replace(&mut version_seen, true)
+                }
+                "result" => result.replace(map.next_value()?).is_some(),
+                "error" => error.replace(map.next_value()?).is_some(),
+                "id" => id.replace(map.next_value()?).is_some(),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
+                    false
                 }
+            };
+            if repeated {
+                return Err(de::Error::custom(format_args!("`{key}` appears twice")));
             }
         }
         if !version_ok {
@@ -154,6 +163,10 @@ mod tests {
             r#"{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":""},"id":1}"#,
             r#"{"jsonrpc":"2.0","id":1}"#,
             r#"{"jsonrpc":"2.0","result":1,"id":[1]}"#,
+            r#"{"jsonrpc":"2.0","result":5,"id":2,"id":1}"#,
+            r#"{"jsonrpc":"1.0","jsonrpc":"2.0","result":5,"id":1}"#,
+            r#"{"jsonrpc":"2.0","result":5,"result":6,"id":1}"#,
+            r#"{"jsonrpc":"2.0","error":{"code":1,"message":""},"error":{"code":2,"message":""},"id":1}"#,
         ] {
             assert!(serde_json::from_str::<Response<'_>>(bad).is_err(), "{bad}");
         }
