@@ -136,9 +136,11 @@ impl<'a> Call<'_, 'a> {
                 let mut out = Vec::with_capacity(answer_capacity(&entry, self.input_len));
                 match entry {
                     Resolved::Async(handler, request) => {
-                        run_async(handler, request, ctx, router.observer(), &mut out).await
+                        run_async(handler, request, ctx, router.observer_ref(), &mut out).await
                     }
-                    Resolved::Ready(ready) => run_ready(ready, ctx, router.observer(), &mut out),
+                    Resolved::Ready(ready) => {
+                        run_ready(ready, ctx, router.observer_ref(), &mut out)
+                    }
                 }
                 (!out.is_empty()).then_some(out)
             }
@@ -175,7 +177,7 @@ impl<'a> Call<'_, 'a> {
                 match entry {
                     Resolved::Ready(ready) => {
                         let mut out = Vec::with_capacity(capacity);
-                        run_ready(ready, ctx, router.observer(), &mut out);
+                        run_ready(ready, ctx, router.observer_ref(), &mut out);
                         Ok((!out.is_empty()).then_some(out))
                     }
                     // Handed back looked up: running it later needs no second lookup.
@@ -209,7 +211,7 @@ impl<'a> Call<'_, 'a> {
                 for entry in resolved {
                     match entry {
                         Resolved::Ready(ready) => append(&mut out, |out| {
-                            run_ready(ready, ctx, router.observer(), out)
+                            run_ready(ready, ctx, router.observer_ref(), out)
                         }),
                         Resolved::Async(..) => unreachable!("checked above: no entry waits"),
                     }
@@ -293,7 +295,7 @@ impl Router {
             .is_some_and(|method| matches!(method.kind, Kind::Async(_)))
     }
 
-    fn observer(&self) -> Option<&dyn Observer> {
+    fn observer_ref(&self) -> Option<&dyn Observer> {
         self.observer.as_deref()
     }
 
@@ -324,9 +326,9 @@ impl Router {
         let mut first_async = None;
         for entry in resolved.by_ref() {
             match entry {
-                Resolved::Ready(ready) => {
-                    append(&mut out, |out| run_ready(ready, ctx, self.observer(), out))
-                }
+                Resolved::Ready(ready) => append(&mut out, |out| {
+                    run_ready(ready, ctx, self.observer_ref(), out)
+                }),
                 Resolved::Async(..) => {
                     first_async = Some(entry);
                     break;
@@ -346,7 +348,7 @@ impl Router {
                     let Some((entry, slot)) = work.next() else {
                         break;
                     };
-                    running.push(run_entry(entry, ctx, self.observer(), slot));
+                    running.push(run_entry(entry, ctx, self.observer_ref(), slot));
                 }
                 if running.next().await.is_none() {
                     break;

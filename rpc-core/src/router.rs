@@ -80,10 +80,17 @@ impl Router {
         self
     }
 
-    /// Reports every method call to `observer` (for statistics); replaces any previous one.
+    /// Reports every method call to `observer` (for statistics); replaces any
+    /// previous one (read it first with [`observer`](Self::observer) to keep it
+    /// informed too).
     pub fn set_observer(&mut self, observer: Arc<dyn Observer>) -> &mut Self {
         self.observer = Some(observer);
         self
+    }
+
+    /// The observer set with [`set_observer`](Self::set_observer), if any.
+    pub fn observer(&self) -> Option<&Arc<dyn Observer>> {
+        self.observer.as_ref()
     }
 
     /// The limits in force.

@@ -7,6 +7,7 @@ use std::time::Duration;
 /// | option | default | what happens at the limit |
 /// |---|---|---|
 /// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
+/// | [`body_read_timeout`](Self::body_read_timeout) | 30 s | `408 Request Timeout` with a JSON-RPC error body, and the connection is closed |
 /// | [`request_timeout`](Self::request_timeout) | 60 s | the call (asynchronous methods) is cancelled and answered with `-32000`, `data: "request timed out"` |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |
 /// | [`notification_concurrency`](Self::notification_concurrency) | 64 | further notification-only messages for the pool wait for a slot before they are acknowledged |
@@ -19,6 +20,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     pub(crate) max_body_size: usize,
+    pub(crate) body_read_timeout: Option<Duration>,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) max_concurrent_requests: usize,
     pub(crate) notification_concurrency: usize,
@@ -30,6 +32,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             max_body_size: 10 * 1024 * 1024,
+            body_read_timeout: Some(Duration::from_secs(30)),
             request_timeout: Some(Duration::from_secs(60)),
             max_concurrent_requests: 1024,
             notification_concurrency: 64,
@@ -49,6 +52,19 @@ impl HttpConfig {
     #[must_use]
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;
+        self
+    }
+
+    /// How long a request's body may take to arrive once the service waits
+    /// for it; `None` for no limit.
+    ///
+    /// A client that sends a request head and then too little of its body
+    /// would otherwise hold its connection (and a connection slot) for as
+    /// long as it likes. A body that comes with its head, as nearly every
+    /// small request's does, is read with no timer.
+    #[must_use]
+    pub fn body_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.body_read_timeout = timeout;
         self
     }
 

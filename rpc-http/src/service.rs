@@ -460,6 +460,8 @@ pin_project_lite::pin_project! {
             body: B,
             received: Received,
             then: Option<AfterBody>,
+            // Armed the first time the body is not all there.
+            deadline: Option<Pin<Box<tokio::time::Sleep>>>,
         },
         Waiting {
             future: Pin<Box<dyn Future<Output = Response<ResponseBody>> + Send>>,
@@ -552,15 +554,28 @@ where
                     mut body,
                     received,
                     then,
+                    deadline,
                 } => {
-                    let limit = then
+                    let config = &then
                         .as_ref()
                         .expect("ResponseFuture polled after completion")
                         .shared
-                        .config
-                        .max_body_size;
+                        .config;
+                    let limit = config.max_body_size;
                     loop {
-                        let refused = match std::task::ready!(body.as_mut().poll_frame(cx)) {
+                        let frame = match body.as_mut().poll_frame(cx) {
+                            Poll::Ready(frame) => frame,
+                            Poll::Pending => {
+                                let timed_out = std::task::ready!(body_overdue(
+                                    deadline,
+                                    config.body_read_timeout,
+                                    cx
+                                ));
+                                then.take();
+                                return Poll::Ready(timed_out);
+                            }
+                        };
+                        let refused = match frame {
                             Some(Ok(frame)) => match frame.into_data() {
                                 Ok(mut data) => {
                                     let expected = body.size_hint().lower();
@@ -609,6 +624,29 @@ where
             state.set(next);
         }
     }
+}
+
+/// Pending while the body may still come; once it is overdue, the `408`
+/// answer (which closes the connection: the rest of the body is not read).
+#[inline(never)]
+fn body_overdue(
+    deadline: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    timeout: Option<std::time::Duration>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<Response<ResponseBody>> {
+    let Some(timeout) = timeout else {
+        return Poll::Pending;
+    };
+    let deadline = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+    std::task::ready!(deadline.as_mut().poll(cx));
+    let mut response = refusal(
+        StatusCode::REQUEST_TIMEOUT,
+        format!("the request body did not arrive within {timeout:?}"),
+    );
+    response
+        .headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    Poll::Ready(response)
 }
 
 /// The request body read so far: its one chunk (no copy), or the chunks joined.
@@ -679,9 +717,19 @@ impl Shared {
                 Some((route, method)) => {
                     return ResponseFuture::waiting(self.get(route, method, request, meta));
                 }
+                None if self.route(path).is_some() => refusal(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "GET needs a method name in the path: `{}/<method>?name=value`",
+                        path.trim_end_matches('/')
+                    ),
+                ),
                 None => not_found(path),
             },
-            Method::OPTIONS if self.route(path).is_some() => {
+            Method::OPTIONS
+                if self.route(path).is_some()
+                    || (self.config.get && self.get_target(path).is_some()) =>
+            {
                 let mut response = empty(StatusCode::NO_CONTENT);
                 response.headers_mut().insert(ALLOW, self.allow());
                 response
@@ -765,6 +813,7 @@ impl Shared {
             state: State::ReadingBody {
                 body,
                 received: Received::default(),
+                deadline: None,
                 then: Some(AfterBody {
                     shared: self,
                     route,

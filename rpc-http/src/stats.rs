@@ -121,7 +121,12 @@ impl MethodStats {
             name: self.name.to_string(),
             calls,
             errors: self.errors.load(Ordering::Relaxed),
-            min: Duration::from_nanos(if calls == 0 { 0 } else { min }),
+            // A call counted but not yet timed leaves `min` at its start value.
+            min: Duration::from_nanos(if calls == 0 || min == u64::MAX {
+                0
+            } else {
+                min
+            }),
             max: Duration::from_nanos(max),
             mean: Duration::from_nanos(
                 self.total_ns
@@ -297,7 +302,9 @@ impl Stats {
             })
             .collect();
         drop(methods);
-        router.set_observer(Arc::new(Recorder(table)));
+        // An observer the router already had keeps seeing every call.
+        let previous = router.observer().cloned();
+        router.set_observer(Arc::new(Recorder { table, previous }));
     }
 
     pub(crate) fn request_started(&self) -> InFlight {
@@ -377,12 +384,18 @@ impl Stats {
 }
 
 /// A router's observer: records each call into its method's counters.
-struct Recorder(HashMap<Box<str>, Arc<MethodStats>>);
+struct Recorder {
+    table: HashMap<Box<str>, Arc<MethodStats>>,
+    previous: Option<Arc<dyn Observer>>,
+}
 
 impl Observer for Recorder {
     fn on_call(&self, method: &str, elapsed: Duration, error: Option<ErrorCode>) {
-        if let Some(stats) = self.0.get(method) {
+        if let Some(stats) = self.table.get(method) {
             stats.record(elapsed, error.is_some());
+        }
+        if let Some(previous) = &self.previous {
+            previous.on_call(method, elapsed, error);
         }
     }
 }
@@ -410,7 +423,10 @@ mod tests {
         router.add("a", stats.method()).unwrap();
         stats.watch(&mut router);
         let table = stats.inner.methods.read().unwrap().clone();
-        let recorder = Recorder(table);
+        let recorder = Recorder {
+            table,
+            previous: None,
+        };
         recorder.on_call("a", Duration::from_micros(10), None);
         recorder.on_call(
             "a",
@@ -428,6 +444,35 @@ mod tests {
         assert!(a.p50 >= Duration::from_micros(10) && a.p50 < Duration::from_micros(12));
         let json = snapshot.to_json();
         assert_eq!(json["methods"][0]["calls"], 2);
+    }
+
+    #[test]
+    fn an_observer_the_router_had_keeps_seeing_calls() {
+        struct Counter(AtomicU64);
+        impl Observer for Counter {
+            fn on_call(&self, _: &str, _: Duration, _: Option<ErrorCode>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let stats = Stats::new();
+        let counter = Arc::new(Counter(AtomicU64::new(0)));
+        let mut router = Router::new();
+        router.add("a", stats.method()).unwrap();
+        router.set_observer(counter.clone());
+        stats.watch(&mut router);
+        router
+            .observer()
+            .expect("watched")
+            .on_call("a", Duration::from_micros(5), None);
+        assert_eq!(counter.0.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.snapshot().methods[0].calls, 1);
+    }
+
+    #[test]
+    fn a_call_counted_but_not_yet_timed_reads_as_no_minimum() {
+        let stats = MethodStats::new("a");
+        stats.calls.fetch_add(1, Ordering::Relaxed);
+        assert_eq!(stats.snapshot().min, Duration::ZERO);
     }
 
     #[test]

@@ -626,6 +626,25 @@ async fn allow_names_get_when_the_get_fallback_is_on() {
     .await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(reply.header("allow"), Some("POST, GET, OPTIONS"));
+
+    // A method's GET path answers OPTIONS as the Allow header says.
+    let reply = send(
+        &client(),
+        request(Method::OPTIONS, addr, "/ping")
+            .body(full(""))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(reply.header("allow"), Some("POST, GET, OPTIONS"));
+
+    // GET on the endpoint itself names no method: told so, not "no endpoint".
+    let reply = get(addr, "/").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.json()["error"]["data"]
+        .as_str()
+        .unwrap()
+        .contains("method name"));
 }
 
 // ---------------------------------------------------------------------------
@@ -1011,6 +1030,38 @@ async fn gzip_request_bodies_are_accepted_and_limited_after_decompression() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.json()["result"], json!({"a": 1, "b": "x"}));
 
+    // Codings are case-insensitive, `x-gzip` is gzip and `identity` adds nothing.
+    for coding in ["GZIP", "x-gzip", "identity, gzip"] {
+        let reply = send(
+            &client,
+            post(addr, "/")
+                .header("content-encoding", coding)
+                .body(full(gzip(body.as_bytes())))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{coding}: {}", reply.text());
+        assert_eq!(
+            reply.json()["result"],
+            json!({"a": 1, "b": "x"}),
+            "{coding}"
+        );
+    }
+    // Two codings on top of each other are refused, saying why.
+    let reply = send(
+        &client,
+        post(addr, "/")
+            .header("content-encoding", "gzip, br")
+            .body(full(gzip(body.as_bytes())))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(reply.json()["error"]["data"]
+        .as_str()
+        .unwrap()
+        .contains("gzip, br"));
+
     // Small on the wire, over the limit once inflated.
     let bomb = gzip(padded_call(5_000).as_bytes());
     assert!(bomb.len() < 1_000);
@@ -1259,6 +1310,70 @@ async fn a_client_that_stalls_inside_its_headers_is_disconnected() {
     let mut prompt = post_raw(addr, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await;
     let (status, _, body) = read_response(&mut prompt).await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_inside_its_body_gets_408_and_frees_its_slot() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .max_connections(1)
+            .config(HttpConfig::new().body_read_timeout(Some(Duration::from_millis(200))))
+            .mount("/", test_router()),
+    )
+    .await;
+    let started = Instant::now();
+    let mut stalled = TcpStream::connect(addr).await.unwrap();
+    stalled
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"jsonrpc\"")
+        .await
+        .unwrap();
+    let (status, head, body) = read_response(&mut stalled).await;
+    assert_eq!(status, 408, "{body}");
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(header_values(&head, "connection"), ["close"]);
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        error["error"]["data"].as_str().unwrap().contains("body"),
+        "{body}"
+    );
+    assert!(closes_within(&mut stalled, Duration::from_secs(1)).await);
+
+    // The only connection slot is free again.
+    let mut next = post_raw(addr, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await;
+    let (status, _, body) = read_response(&mut next).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_notification_runs_though_its_client_closes_right_after_sending_it() {
+    let (router, seen) = recorder();
+    let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
+    let notification = |n: i64| format!(r#"{{"jsonrpc":"2.0","method":"record","params":[{n}]}}"#);
+    let mut sent = 0;
+    for _ in 0..10 {
+        for (how, headers) in [
+            ("close", &[][..]),
+            ("half-close", &[][..]),
+            ("layered", &[("Origin", "https://a.example")][..]),
+        ] {
+            sent += 1;
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream
+                .write_all(&raw_request("POST", "/", headers, &notification(sent)))
+                .await
+                .unwrap();
+            if how == "close" {
+                drop(stream);
+            } else {
+                stream.shutdown().await.unwrap();
+                let _ = closes_within(&mut stream, WAIT).await;
+            }
+        }
+    }
+    eventually("every notification ran", || {
+        seen.lock().unwrap().len() == sent as usize
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -190,15 +190,29 @@ impl Predicate for NotSkipped {
     }
 }
 
-/// Whether a request's `Content-Encoding` is one the server can undo.
-fn decodable(value: &http::HeaderValue) -> bool {
-    value.to_str().is_ok_and(|text| {
-        text.split(',').map(str::trim).all(|coding| {
-            ["gzip", "x-gzip", "br", "zstd", "identity"]
-                .iter()
-                .any(|ok| coding.eq_ignore_ascii_case(ok))
-        })
-    })
+/// The one coding a request's `Content-Encoding` headers amount to, spelled
+/// as the decompression layer reads it (`"identity"` when nothing is
+/// encoded); `None` when the server cannot undo it. Codings are
+/// case-insensitive, `x-gzip` is `gzip` (RFC 9110, 8.4.1), and `identity`
+/// may stand anywhere; two real codings on top of each other are refused.
+fn decodable_coding(headers: &http::HeaderMap) -> Option<&'static str> {
+    let mut coding = "identity";
+    for value in headers.get_all(CONTENT_ENCODING) {
+        for token in value.to_str().ok()?.split(',').map(str::trim) {
+            let canonical = ["gzip", "br", "zstd", "identity"]
+                .into_iter()
+                .find(|known| token.eq_ignore_ascii_case(known))
+                .or_else(|| token.eq_ignore_ascii_case("x-gzip").then_some("gzip"))?;
+            if canonical == "identity" {
+                continue;
+            }
+            if coding != "identity" {
+                return None;
+            }
+            coding = canonical;
+        }
+    }
+    Some(coding)
 }
 
 /// The permissive CORS policy the Python servers had: any origin may call.
@@ -293,8 +307,9 @@ impl Server {
     /// for sending, as the client reads), to the end of the next request's
     /// head. A client that is slower (sending nothing, dribbling its
     /// headers, or idling on a keep-alive connection) is disconnected. A
-    /// request in flight is not cut short: that is the request timeout's
-    /// job ([`HttpConfig::request_timeout`]).
+    /// request in flight is not cut short here: a body too slow to arrive
+    /// gets `408` after [`HttpConfig::body_read_timeout`], and a method too
+    /// slow to answer is cancelled after [`HttpConfig::request_timeout`].
     ///
     /// The check runs four times per timeout, so a connection is closed
     /// between the timeout and a quarter more.
@@ -719,14 +734,20 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
             self.activity.http1.store(true, Ordering::Relaxed);
         }
         let seen = LayerHeaders::of(request.headers());
-        let encoded = seen.content_encoding;
-        if let Some(encoding) = encoded {
-            if !decodable(encoding) {
+        if seen.content_encoding {
+            if let Some(coding) = decodable_coding(request.headers()) {
+                // In the one spelling the decompression layer reads.
+                let headers = request.headers_mut();
+                headers.remove(CONTENT_ENCODING);
+                if coding != "identity" {
+                    headers.insert(CONTENT_ENCODING, http::HeaderValue::from_static(coding));
+                }
+            } else {
                 let mut response = refusal(
                     http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     format!(
-                        "Content-Encoding `{}` is not accepted; send gzip, br, zstd or none",
-                        String::from_utf8_lossy(encoding.as_bytes())
+                        "Content-Encoding `{}` is not accepted; send one of gzip, br, zstd or none",
+                        content_encodings(request.headers())
                     ),
                 );
                 // What is accepted instead (RFC 9110, 15.5.16).
@@ -745,7 +766,7 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
         // other requests skip them, and their large compression body.
         let needs_layers = (self.cors_on && seen.origin)
             || (self.compression_on && seen.accept_encoding)
-            || encoded.is_some();
+            || seen.content_encoding;
         let inner = if needs_layers {
             if let Some(peer) = self.peer {
                 request.extensions_mut().insert(PeerAddr(peer));
@@ -776,35 +797,35 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
     }
 }
 
-/// The request headers that decide whether a request goes through the
-/// server's layers.
-struct LayerHeaders<'a> {
-    content_encoding: Option<&'a http::HeaderValue>,
+/// Which of the request headers that decide whether a request goes through
+/// the server's layers are there.
+struct LayerHeaders {
+    content_encoding: bool,
     origin: bool,
     accept_encoding: bool,
 }
 
-impl<'a> LayerHeaders<'a> {
+impl LayerHeaders {
     /// Up to this many header values, one walk over them is cheaper than
     /// three hashed lookups; programmatic clients send about this few.
     const WALK_UP_TO: usize = 8;
 
-    fn of(headers: &'a http::HeaderMap) -> Self {
+    fn of(headers: &http::HeaderMap) -> Self {
         if headers.len() > Self::WALK_UP_TO {
             return Self {
-                content_encoding: headers.get(CONTENT_ENCODING),
+                content_encoding: headers.contains_key(CONTENT_ENCODING),
                 origin: headers.contains_key(ORIGIN),
                 accept_encoding: headers.contains_key(ACCEPT_ENCODING),
             };
         }
         let mut seen = Self {
-            content_encoding: None,
+            content_encoding: false,
             origin: false,
             accept_encoding: false,
         };
-        for (name, value) in headers {
+        for name in headers.keys() {
             if *name == CONTENT_ENCODING {
-                seen.content_encoding.get_or_insert(value);
+                seen.content_encoding = true;
             } else if *name == ORIGIN {
                 seen.origin = true;
             } else if *name == ACCEPT_ENCODING {
@@ -813,6 +834,16 @@ impl<'a> LayerHeaders<'a> {
         }
         seen
     }
+}
+
+/// Every `Content-Encoding` value of a request, joined as one list.
+fn content_encodings(headers: &http::HeaderMap) -> String {
+    let values: Vec<_> = headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .map(|value| String::from_utf8_lossy(value.as_bytes()))
+        .collect();
+    values.join(", ")
 }
 
 /// Resolves once shutdown is asked for (or its sender is gone).
@@ -1042,11 +1073,15 @@ impl Connection {
         });
         // hyper's own header read timeout arms a timer for every request;
         // the driver's idle watchdog does the same job with one per connection.
+        // Half-closed connections are served: a client that closes right
+        // after sending must still have its message run (a notification
+        // would otherwise be lost).
         let served = match protocol {
             Protocol::Http1 => Served::Http1 {
                 connection: hyper::server::conn::http1::Builder::new()
                     .header_read_timeout(None)
                     .keep_alive(true)
+                    .half_close(true)
                     .serve_connection(io, service),
             },
             Protocol::Http2 => Served::Http2 {
@@ -1057,7 +1092,11 @@ impl Connection {
             },
             Protocol::Unknown => {
                 let mut builder = auto::Builder::new(TokioExecutor::new());
-                builder.http1().header_read_timeout(None).keep_alive(true);
+                builder
+                    .http1()
+                    .header_read_timeout(None)
+                    .keep_alive(true)
+                    .half_close(true);
                 builder
                     .http2()
                     .timer(TokioTimer::new())
@@ -1401,14 +1440,16 @@ mod tests {
                 headers.insert(name, HeaderValue::from_static("1"));
             }
             let none = LayerHeaders::of(&headers);
-            assert!(none.content_encoding.is_none() && !none.origin && !none.accept_encoding);
+            assert!(!none.content_encoding && !none.origin && !none.accept_encoding);
             headers.append(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             headers.append(CONTENT_ENCODING, HeaderValue::from_static("br"));
             headers.insert(ORIGIN, HeaderValue::from_static("https://a.example"));
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("zstd"));
             let all = LayerHeaders::of(&headers);
-            assert_eq!(all.content_encoding.unwrap(), "gzip", "{padding} others");
-            assert!(all.origin && all.accept_encoding, "{padding} others");
+            assert!(
+                all.content_encoding && all.origin && all.accept_encoding,
+                "{padding} others"
+            );
         }
     }
 
