@@ -39,6 +39,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
 
+/// A request `Content-Encoding` the server cannot undo (the header's text),
+/// set by the [`Server`](crate::Server) for the service to refuse with `415`.
+#[derive(Debug, Clone)]
+pub(crate) struct UndecodableEncoding(pub(crate) String);
+
 /// The id of the connection a request came on, set by the [`Server`](crate::Server).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ConnectionId(pub(crate) u64);
@@ -392,7 +397,15 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let meta = Meta::take_from(request.extensions_mut());
+        let extensions = request.extensions_mut();
+        if !extensions.is_empty() {
+            if let Some(UndecodableEncoding(encoding)) = extensions.remove() {
+                return InfallibleFuture {
+                    inner: ResponseFuture::ready(undecodable(&encoding)),
+                };
+            }
+        }
+        let meta = Meta::take_from(extensions);
         InfallibleFuture {
             inner: self.handle_direct(request, meta),
         }
@@ -1248,6 +1261,22 @@ pub(crate) fn refusal(status: StatusCode, reason: String) -> Response<ResponseBo
         status,
         error_response(&RpcError::invalid_request().with_data(&reason), None),
     )
+}
+
+/// The `415` for a request `Content-Encoding` the server cannot undo.
+fn undecodable(encoding: &str) -> Response<ResponseBody> {
+    let mut response = refusal(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!(
+            "Content-Encoding `{encoding}` is not accepted; send one of gzip, br, zstd or none"
+        ),
+    );
+    // What is accepted instead (RFC 9110, 15.5.16).
+    response.headers_mut().insert(
+        http::header::ACCEPT_ENCODING,
+        HeaderValue::from_static("gzip, br, zstd"),
+    );
+    response
 }
 
 fn too_large(limit: usize) -> Response<ResponseBody> {

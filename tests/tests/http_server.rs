@@ -1984,6 +1984,23 @@ async fn an_unsupported_request_encoding_is_refused_with_415() {
         .as_str()
         .unwrap()
         .contains("compress"));
+
+    // Refused inside the CORS layer: a browser on another origin can read why.
+    let reply = send(
+        &client(),
+        post(addr, "/")
+            .header("origin", "https://app.example")
+            .header("content-encoding", "compress")
+            .body(full(r#"{"jsonrpc":"2.0","method":"ping","id":1}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert!(reply.json()["error"]["data"]
+        .as_str()
+        .unwrap()
+        .contains("compress"));
 }
 
 #[tokio::test]

@@ -35,8 +35,8 @@ use tower_http::decompression::RequestDecompressionLayer;
 use crate::config::HttpConfig;
 use crate::error::Error;
 use crate::service::{
-    refusal, AfterAnswer, ConnectionId, Meta, PeerAddr, ResponseBody, ResponseFuture, RpcService,
-    RpcServiceBuilder, SkipCompression,
+    AfterAnswer, ConnectionId, Meta, PeerAddr, ResponseBody, ResponseFuture, RpcService,
+    RpcServiceBuilder, SkipCompression, UndecodableEncoding,
 };
 use crate::stats::Stats;
 
@@ -682,7 +682,6 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for InFlightBody<B> {
 enum ConnectionFutureInner {
     Direct(ResponseFuture<Incoming>),
     Layered(LayeredFuture),
-    Refused(Option<http::Response<ResponseBody>>),
 }
 
 impl Future for ConnectionFuture {
@@ -704,10 +703,6 @@ impl Future for ConnectionFuture {
                     .map(EitherBody::Left)
             }
             ConnectionFutureInner::Layered(future) => std::task::ready!(future.as_mut().poll(cx))?,
-            ConnectionFutureInner::Refused(response) => response
-                .take()
-                .expect("ConnectionFuture polled after completion")
-                .map(EitherBody::Left),
         };
         if !this.http2 {
             return Poll::Ready(Ok(response));
@@ -735,31 +730,20 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
         }
         let seen = LayerHeaders::of(request.headers());
         if seen.content_encoding {
-            if let Some(coding) = decodable_coding(request.headers()) {
-                // In the one spelling the decompression layer reads.
-                let headers = request.headers_mut();
-                headers.remove(CONTENT_ENCODING);
-                if coding != "identity" {
-                    headers.insert(CONTENT_ENCODING, http::HeaderValue::from_static(coding));
-                }
-            } else {
-                let mut response = refusal(
-                    http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!(
-                        "Content-Encoding `{}` is not accepted; send one of gzip, br, zstd or none",
-                        content_encodings(request.headers())
-                    ),
-                );
-                // What is accepted instead (RFC 9110, 15.5.16).
-                response.headers_mut().insert(
-                    ACCEPT_ENCODING,
-                    http::HeaderValue::from_static("gzip, br, zstd"),
-                );
-                return ConnectionFuture {
-                    inner: ConnectionFutureInner::Refused(Some(response)),
-                    in_flight,
-                    http2,
-                };
+            let coding = decodable_coding(request.headers());
+            let refused = coding
+                .is_none()
+                .then(|| UndecodableEncoding(content_encodings(request.headers())));
+            // In the one spelling the decompression layer reads; a coding
+            // that cannot be undone is refused by the service, inside the
+            // layers, so that a browser may read why (CORS).
+            let headers = request.headers_mut();
+            headers.remove(CONTENT_ENCODING);
+            if let Some(coding) = coding.filter(|coding| *coding != "identity") {
+                headers.insert(CONTENT_ENCODING, http::HeaderValue::from_static(coding));
+            }
+            if let Some(refused) = refused {
+                request.extensions_mut().insert(refused);
             }
         }
         // The layers only have work when one of these headers is there;
