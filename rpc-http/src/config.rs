@@ -7,7 +7,7 @@ use std::time::Duration;
 /// | option | default | what happens at the limit |
 /// |---|---|---|
 /// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
-/// | [`body_read_timeout`](Self::body_read_timeout) | 30 s | `408 Request Timeout` with a JSON-RPC error body, and the connection is closed |
+/// | [`body_read_timeout`](Self::body_read_timeout) | 30 s | `408 Request Timeout` with a JSON-RPC error body; on HTTP/1 the connection is closed, on HTTP/2 the stream ends |
 /// | [`request_timeout`](Self::request_timeout) | 60 s | the call (asynchronous methods) is cancelled and answered with `-32000`, `data: "request timed out"` |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |
 /// | [`notification_concurrency`](Self::notification_concurrency) | 64 | further notification-only messages for the pool wait for a slot before they are acknowledged |
@@ -60,8 +60,13 @@ impl HttpConfig {
     ///
     /// A client that sends a request head and then too little of its body
     /// would otherwise hold its connection (and a connection slot) for as
-    /// long as it likes. A body that comes with its head, as nearly every
-    /// small request's does, is read with no timer.
+    /// long as it likes. The timer is armed only once the service has to
+    /// wait for the body: a `Content-Length` body that comes with its head,
+    /// as nearly every small request's does, is read without one (hyper
+    /// hands a chunked body over a chunk at a time, so those arm it). Like
+    /// [`request_timeout`](Self::request_timeout), it needs a Tokio runtime
+    /// with its timer enabled (as the [`Server`](crate::Server)'s is); turn
+    /// both off to embed the service in a runtime without one.
     #[must_use]
     pub fn body_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.body_read_timeout = timeout;

@@ -234,6 +234,10 @@ impl AfterAnswer {
 /// Every refusal carries a JSON-RPC error object saying why. An empty `200`
 /// rather than `204` answers notifications because many established
 /// JSON-RPC clients accept only `200`.
+///
+/// Its timeouts ([`HttpConfig::body_read_timeout`],
+/// [`HttpConfig::request_timeout`]) use Tokio's timer: run it on a runtime
+/// with time enabled (`#[tokio::main]` does), or turn them off.
 #[derive(Clone)]
 pub struct RpcService {
     shared: Arc<Shared>,
@@ -721,11 +725,12 @@ impl Shared {
         B::Error: Into<BoxError>,
     {
         let path = request.uri().path();
+        if request.method() == Method::POST {
+            if let Some(route) = self.route(path) {
+                return self.post(route, request, meta);
+            }
+        }
         let response = match *request.method() {
-            Method::POST => match self.route(path) {
-                Some(route) => return self.post(route, request, meta),
-                None => not_found(path),
-            },
             Method::GET if self.config.get => match self.get_target(path) {
                 Some((route, method)) => {
                     return ResponseFuture::waiting(self.get(route, method, request, meta));
@@ -739,38 +744,40 @@ impl Shared {
                 ),
                 None => not_found(path),
             },
-            Method::OPTIONS
-                if self.route(path).is_some()
-                    || (self.config.get && self.get_target(path).is_some()) =>
-            {
-                let mut response = empty(StatusCode::NO_CONTENT);
-                response.headers_mut().insert(ALLOW, self.allow());
-                response
-            }
-            _ if self.route(path).is_some()
-                || (self.config.get && self.get_target(path).is_some()) =>
-            {
-                let mut response = refusal(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    format!(
-                        "HTTP method {} is not allowed; send JSON-RPC with POST",
-                        request.method()
-                    ),
-                );
-                response.headers_mut().insert(ALLOW, self.allow());
-                response
-            }
-            _ => not_found(path),
+            _ => match self.allow(path) {
+                Some(allow) if request.method() == Method::OPTIONS => {
+                    let mut response = empty(StatusCode::NO_CONTENT);
+                    response.headers_mut().insert(ALLOW, allow);
+                    response
+                }
+                Some(allow) => {
+                    let mut response = refusal(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        format!(
+                            "HTTP method {} is not allowed here; send JSON-RPC with POST",
+                            request.method()
+                        ),
+                    );
+                    response.headers_mut().insert(ALLOW, allow);
+                    response
+                }
+                None => not_found(path),
+            },
         };
         ResponseFuture::ready(response)
     }
 
-    fn allow(&self) -> HeaderValue {
-        HeaderValue::from_static(if self.config.get {
-            "POST, GET, OPTIONS"
-        } else {
-            "POST, OPTIONS"
-        })
+    /// The `Allow` header of `path`: `POST` where a router is mounted, `GET`
+    /// where the fallback names a method; `None` where nothing answers.
+    fn allow(&self, path: &str) -> Option<HeaderValue> {
+        let post = self.route(path).is_some();
+        let get = self.config.get && self.get_target(path).is_some();
+        Some(HeaderValue::from_static(match (post, get) {
+            (true, true) => "POST, GET, OPTIONS",
+            (true, false) => "POST, OPTIONS",
+            (false, true) => "GET, OPTIONS",
+            (false, false) => return None,
+        }))
     }
 
     /// The index of the route serving `path`.

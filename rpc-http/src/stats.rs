@@ -1,7 +1,7 @@
 //! Connection and call statistics, readable from Rust and servable as an RPC method.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use rpc_core::{Context, ErrorCode, Method, Observer, Params, Router};
@@ -50,6 +50,8 @@ struct Inner {
     requests_in_flight: AtomicU64,
     /// Every method seen; locked only to mount a router or take a snapshot.
     methods: RwLock<HashMap<Box<str>, Arc<MethodStats>>>,
+    /// The observers these statistics gave routers, to know them again.
+    recorders: Mutex<Vec<Weak<Recorder>>>,
 }
 
 /// How many seconds the connection rate is averaged over.
@@ -302,9 +304,37 @@ impl Stats {
             })
             .collect();
         drop(methods);
-        // An observer the router already had keeps seeing every call.
-        let previous = router.observer().cloned();
-        router.set_observer(Arc::new(Recorder { table, previous }));
+        // An observer the router already had keeps seeing every call; one
+        // of these same statistics is replaced instead (calls would count twice).
+        let previous = match router.observer() {
+            Some(observer) => match self.own_recorder(observer) {
+                Some(own) => own.previous.clone(),
+                None => Some(Arc::clone(observer)),
+            },
+            None => None,
+        };
+        let recorder = Arc::new(Recorder { table, previous });
+        let mut recorders = self
+            .inner
+            .recorders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        recorders.retain(|recorder| recorder.strong_count() > 0);
+        recorders.push(Arc::downgrade(&recorder));
+        drop(recorders);
+        router.set_observer(recorder);
+    }
+
+    /// `observer`, if it is a recorder of these statistics.
+    fn own_recorder(&self, observer: &Arc<dyn Observer>) -> Option<Arc<Recorder>> {
+        let address = Arc::as_ptr(observer).cast::<()>();
+        self.inner
+            .recorders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|own| Arc::as_ptr(own).cast::<()>() == address)
     }
 
     pub(crate) fn request_started(&self) -> InFlight {
@@ -466,6 +496,15 @@ mod tests {
             .on_call("a", Duration::from_micros(5), None);
         assert_eq!(counter.0.load(Ordering::Relaxed), 1);
         assert_eq!(stats.snapshot().methods[0].calls, 1);
+
+        // Watched again by the same statistics: replaced, not counted twice.
+        stats.watch(&mut router);
+        router
+            .observer()
+            .expect("watched")
+            .on_call("a", Duration::from_micros(5), None);
+        assert_eq!(counter.0.load(Ordering::Relaxed), 2);
+        assert_eq!(stats.snapshot().methods[0].calls, 2);
     }
 
     #[test]

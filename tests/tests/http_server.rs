@@ -611,40 +611,67 @@ async fn other_http_methods_get_405_with_allow_and_unknown_paths_404() {
 }
 
 #[tokio::test]
-async fn allow_names_get_when_the_get_fallback_is_on() {
+async fn allow_names_get_where_the_get_fallback_answers() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
             .without_cors()
             .config(HttpConfig::new().get(true))
-            .mount("/", test_router()),
+            .mount("/api", test_router()),
     )
     .await;
-    let reply = send(
-        &client(),
-        request(Method::PUT, addr, "/").body(full("")).unwrap(),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(reply.header("allow"), Some("POST, GET, OPTIONS"));
-
-    // A method's GET path answers OPTIONS as the Allow header says.
-    let reply = send(
-        &client(),
-        request(Method::OPTIONS, addr, "/ping")
-            .body(full(""))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    assert_eq!(reply.header("allow"), Some("POST, GET, OPTIONS"));
+    // The endpoint takes POST; a method's path takes GET.
+    for (method, path, status, allow) in [
+        (
+            Method::PUT,
+            "/api",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST, OPTIONS",
+        ),
+        (
+            Method::OPTIONS,
+            "/api",
+            StatusCode::NO_CONTENT,
+            "POST, OPTIONS",
+        ),
+        (
+            Method::PUT,
+            "/api/ping",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GET, OPTIONS",
+        ),
+        (
+            Method::POST,
+            "/api/ping",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GET, OPTIONS",
+        ),
+        (
+            Method::OPTIONS,
+            "/api/ping",
+            StatusCode::NO_CONTENT,
+            "GET, OPTIONS",
+        ),
+    ] {
+        let reply = send(
+            &client(),
+            request(method.clone(), addr, path).body(full("")).unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, status, "{method} {path}");
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+    }
 
     // GET on the endpoint itself names no method: told so, not "no endpoint".
-    let reply = get(addr, "/").await;
+    let reply = get(addr, "/api").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.json()["error"]["data"]
         .as_str()
         .unwrap()
         .contains("method name"));
+    assert_eq!(
+        get(addr, "/elsewhere/ping").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -97,6 +97,8 @@ fn invalid_json_is_a_parse_error_with_null_id() {
         "\u{feff}{}",
         "[]x",
         "[1,2",
+        // A raw control character is not JSON, in a member name as anywhere.
+        "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"id\":1,\"x\ty\":0}",
     ] {
         let answer = call(&router(), input).unwrap();
         assert_eq!(code(&answer), -32700, "{input:?}");

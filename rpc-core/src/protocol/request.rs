@@ -164,7 +164,11 @@ pub(super) fn parse_with_serde(
             }
             Message::Batch(entries)
         }
-        Some(b'{') => Message::Single(EntrySeed.deserialize(&mut de).map_err(parse_error)?),
+        // Read raw first, as a batch entry is: that checks the text is JSON
+        // (member names included) before the request is judged.
+        Some(b'{') => Message::Single(entry_of(
+            <&RawValue>::deserialize(&mut de).map_err(parse_error)?,
+        )),
         _ => {
             IgnoredAny::deserialize(&mut de).map_err(parse_error)?;
             de.end().map_err(parse_error)?;

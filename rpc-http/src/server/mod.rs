@@ -67,6 +67,12 @@ pub use tls::TlsConfig;
 /// | [`compression`](Self::compression) | gzip, brotli and zstd for answers of 1 KiB or more, by `Accept-Encoding`; compressed requests accepted |
 ///
 /// plus the per-request options of [`HttpConfig`].
+///
+/// A message the server has read is run even if its client goes away (or
+/// half-closes its connection) before the answer: a client that sends a
+/// notification and closes at once still has it run. The price is that a
+/// call whose client has gone runs on, bounded by
+/// [`HttpConfig::request_timeout`].
 #[derive(Debug)]
 pub struct Server {
     target: Target,
