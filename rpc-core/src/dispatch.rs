@@ -11,7 +11,6 @@ use futures_util::{FutureExt, StreamExt};
 use crate::context::Context;
 use crate::error::{Error, ErrorCode};
 use crate::handler::{AsyncHandler, Kind, ResultSink, SyncHandler};
-use crate::params::Params;
 use crate::protocol::{
     parse_message, write_error, write_id_suffix, Entry, Id, Message, MessageError, Request,
     RESULT_PREFIX,
@@ -430,7 +429,7 @@ fn run_ready(
             let start = out.len();
             let sink = open(&request, out);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                handler.call(Params::new(request.params()), ctx, sink)
+                handler.call(request.params(), ctx, sink)
             }));
             let error = close(&request, outcome, start, out);
             report(observer, started, &request, error);
@@ -448,7 +447,7 @@ async fn run_async(
     let started = observer.map(|_| Instant::now());
     let start = out.len();
     let sink = open(&request, out);
-    let params = Params::new(request.params());
+    let params = request.params();
     // Building the future runs user code too (argument decoding), so it is guarded as well.
     let outcome = match catch_unwind(AssertUnwindSafe(|| handler.call(params, ctx, sink))) {
         Ok(future) => AssertUnwindSafe(future).catch_unwind().await,

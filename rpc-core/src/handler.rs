@@ -246,10 +246,11 @@ where
     ) -> BoxFuture<'a, Result<(), Error>> {
         let f = Arc::clone(&self.0);
         // The pool needs `'static` input, so the params are copied once.
-        let owned = params.raw().map(ToOwned::to_owned);
+        let owned = params.text().map(ToOwned::to_owned);
         Box::pin(async move {
             let value =
-                run_blocking(move || f(Params::new(owned.as_deref())).map_err(Into::into)).await?;
+                run_blocking(move || f(Params::from_checked(owned.as_deref())).map_err(Into::into))
+                    .await?;
             sink.write(&value)
         })
     }

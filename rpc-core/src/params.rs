@@ -44,17 +44,34 @@ use crate::listing::ParamInfo;
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Params<'a> {
-    raw: Option<&'a RawValue>,
+    /// The member's JSON text, known valid (read by the parser, or a `RawValue`).
+    raw: Option<&'a str>,
 }
 
 impl<'a> Params<'a> {
     /// Wraps a raw `params` member (`None` when the request had none).
     pub fn new(raw: Option<&'a RawValue>) -> Self {
-        Self { raw }
+        Self {
+            raw: raw.map(RawValue::get),
+        }
+    }
+
+    /// Wraps `params` text the request parser has proven valid JSON.
+    pub(crate) fn from_checked(text: Option<&'a str>) -> Self {
+        Self { raw: text }
     }
 
     /// The raw JSON, exactly as sent.
+    ///
+    /// The parser keeps `params` as checked text; this reads it once more
+    /// to hand it out as a `RawValue`. [`text`](Self::text) does not.
     pub fn raw(self) -> Option<&'a RawValue> {
+        self.raw
+            .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
+    }
+
+    /// The raw JSON text, exactly as sent (an array or an object).
+    pub fn text(self) -> Option<&'a str> {
         self.raw
     }
 
@@ -69,8 +86,7 @@ impl<'a> Params<'a> {
     }
 
     fn first_byte(self) -> Option<u8> {
-        self.raw
-            .and_then(|raw| raw.get().as_bytes().first().copied())
+        self.raw.and_then(|text| text.as_bytes().first().copied())
     }
 
     /// Decodes the whole `params` member as one `T` (absent params read as `null`).
@@ -78,7 +94,7 @@ impl<'a> Params<'a> {
     /// Use this when a method takes a single struct or a list; use
     /// [`decode`](Self::decode) to take arguments by position or name.
     pub fn parse<T: Deserialize<'a>>(self) -> Result<T, Error> {
-        let text = self.raw.map_or("null", RawValue::get);
+        let text = self.raw.unwrap_or("null");
         serde_json::from_str(text).map_err(|err| {
             let reason = message_of(&err);
             Error::invalid_params(format!("Invalid params: {reason}")).with_data(&ParamErrorData {
@@ -112,12 +128,12 @@ impl<'a> Params<'a> {
                 de::value::SeqDeserializer::<_, serde_json::Error>::new(std::iter::empty::<()>());
             return T::decode_seq(empty, &mut state).map_err(|err| state.into_error(&err));
         };
-        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let mut de = serde_json::Deserializer::from_str(raw);
         let visitor = ParamsVisitor::<T> {
             state: &mut state,
             marker: PhantomData,
         };
-        let result = match raw.get().as_bytes().first() {
+        let result = match raw.as_bytes().first() {
             Some(b'{') => de.deserialize_map(visitor),
             _ => de.deserialize_seq(visitor),
         };

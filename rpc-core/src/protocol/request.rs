@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 
 use super::id::{classify, Id};
 use crate::error::Error;
+use crate::params::Params;
 
 /// A well-formed request or notification, borrowed from the message it came in.
 ///
@@ -25,7 +26,8 @@ use crate::error::Error;
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
     pub(super) method: Cow<'a, str>,
-    pub(super) params: Option<&'a RawValue>,
+    /// The member's JSON text, proven valid by the parser.
+    pub(super) params: Option<&'a str>,
     pub(super) id: Option<Id<'a>>,
 }
 
@@ -35,9 +37,9 @@ impl<'a> Request<'a> {
         &self.method
     }
 
-    /// The raw `params` member, if present (always an array or an object).
-    pub fn params(&self) -> Option<&'a RawValue> {
-        self.params
+    /// The `params` member, if present (always an array or an object).
+    pub fn params(&self) -> Params<'a> {
+        Params::from_checked(self.params)
     }
 
     /// The id; `None` for a notification. `Some(Id::NULL)` is a request with
@@ -421,7 +423,11 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 return invalid("`params` must be an array or an object");
             }
         }
-        Ok(Entry::Valid(Request { method, params, id }))
+        Ok(Entry::Valid(Request {
+            method,
+            params: params.map(RawValue::get),
+            id,
+        }))
     }
 }
 
@@ -454,7 +460,7 @@ mod tests {
     fn borrows_method_params_and_id() {
         let request = valid(r#"{"jsonrpc":"2.0","method":"add","params":[1, 2],"id":1e3}"#);
         assert!(matches!(request.method, Cow::Borrowed("add")));
-        assert_eq!(request.params().unwrap().get(), "[1, 2]");
+        assert_eq!(request.params().text(), Some("[1, 2]"));
         assert_eq!(request.id().unwrap().as_json(), "1e3");
     }
 
