@@ -786,6 +786,10 @@ impl Shared {
             return (!self.routes.is_empty()).then_some(0);
         }
         let path = path.trim_end_matches('/');
+        if let [only] = &*self.routes {
+            // One mount, the common case: one comparison.
+            return (&*only.path == path).then_some(0);
+        }
         self.routes.iter().position(|route| &*route.path == path)
     }
 
@@ -1155,8 +1159,9 @@ fn apply_effects(response: &mut Response<ResponseBody>, effects: ResponseEffects
 
 /// `application/json` (and the JSON-RPC variants), any casing, UTF-8 or no charset.
 fn check_content_type(value: &HeaderValue) -> Result<(), String> {
-    if value.as_bytes().eq_ignore_ascii_case(b"application/json") {
-        // What nearly every client sends.
+    // What nearly every client sends, as they send it; then in any casing.
+    let bytes = value.as_bytes();
+    if bytes == b"application/json" || bytes.eq_ignore_ascii_case(b"application/json") {
         return Ok(());
     }
     let text = value
