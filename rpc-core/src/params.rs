@@ -70,7 +70,8 @@ impl<'a> Params<'a> {
             .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
     }
 
-    /// The raw JSON text, exactly as sent (an array or an object).
+    /// The raw JSON text, exactly as sent (from a request, always an array
+    /// or an object).
     pub fn text(self) -> Option<&'a str> {
         self.raw
     }

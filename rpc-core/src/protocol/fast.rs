@@ -336,7 +336,7 @@ mod tests {
             r#"[ {"jsonrpc":"2.0","method":"a","params":[]} ]"#,
             r#"{"jsonrpc":"2.0","method":"a","params":[ "x", -1.5e3, true, false, null ],"id":1}"#,
             r#"{"jsonrpc":"2.0","method":"a","params":{ "s" : "é" , "n" : null },"id":1}"#,
-            // Nested or long params: checked by serde_json, still the fast way.
+            // Nested params (checked by serde_json) and a long string: still the fast way.
             r#"{"jsonrpc":"2.0","method":"a","params":[[1],{"b":"\n"}],"id":1}"#,
             r#"{"jsonrpc":"2.0","method":"a","params":["0123456789012345678901234567890123456789012345678901234567890123456789"],"id":1}"#,
         ] {
@@ -463,7 +463,6 @@ mod tests {
         r#""2.0 ""#,
     ];
 
-    /// A request of the common shape: its members in any order, with any spacing.
     /// Flat and nested params, well formed or not, for the scanner's own
     /// reading of flat ones and its hand-over of the rest.
     const PARAMS: &[&str] = &[
@@ -502,6 +501,7 @@ mod tests {
         r#"{"a":1"#,
     ];
 
+    /// A request of the common shape: its members in any order, with any spacing.
     fn request(rng: &mut Rng) -> String {
         let mut members = vec![
             ("jsonrpc", r#""2.0""#),

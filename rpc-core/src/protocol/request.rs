@@ -37,7 +37,8 @@ impl<'a> Request<'a> {
         &self.method
     }
 
-    /// The `params` member, if present (always an array or an object).
+    /// The `params` member (its [`text`](Params::text) is `None` when the
+    /// request has none; otherwise it is an array or an object).
     pub fn params(&self) -> Params<'a> {
         Params::from_checked(self.params)
     }
