@@ -402,12 +402,10 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let extensions = request.extensions_mut();
-        if !extensions.is_empty() {
-            if let Some(UndecodableEncoding(encoding)) = extensions.remove() {
-                return InfallibleFuture {
-                    inner: ResponseFuture::ready(undecodable(&encoding)),
-                };
-            }
+        if let Some(UndecodableEncoding(encoding)) = extensions.remove() {
+            return InfallibleFuture {
+                inner: ResponseFuture::ready(undecodable(&encoding)),
+            };
         }
         let meta = Meta::take_from(extensions);
         InfallibleFuture {

@@ -1046,19 +1046,8 @@ async fn gzip_request_bodies_are_accepted_and_limited_after_decompression() {
     .await;
     let client = client();
     let body = request_json("echo", json!({"a": 1, "b": "x"}), 1);
-    let reply = send(
-        &client,
-        post(addr, "/")
-            .header("content-encoding", "gzip")
-            .body(full(gzip(body.as_bytes())))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(reply.json()["result"], json!({"a": 1, "b": "x"}));
-
     // Codings are case-insensitive, `x-gzip` is gzip and `identity` adds nothing.
-    for coding in ["GZIP", "x-gzip", "identity, gzip"] {
+    for coding in ["gzip", "GZIP", "x-gzip", "identity, gzip"] {
         let reply = send(
             &client,
             post(addr, "/")

@@ -226,6 +226,8 @@ impl<'a> Scanner<'a> {
     /// scanner is just past its opening quote. Short ones are read a byte at
     /// a time; past that the closing quote is searched for several bytes at
     /// a time, and the span checked for control characters in one pass.
+    /// (Kept apart from [`plain_string`](Self::plain_string), whose names are
+    /// short: one function for both measured about 45 instructions more per call.)
     fn params_string(&mut self) -> Option<()> {
         const SHORT: usize = 16;
         let rest = self.bytes.get(self.at..)?;

@@ -167,11 +167,7 @@ pub(super) fn parse_with_serde(
             }
             Message::Batch(entries)
         }
-        // Read raw first, as a batch entry is: that checks the text is JSON
-        // (member names included) before the request is judged.
-        Some(b'{') => Message::Single(entry_of(
-            <&RawValue>::deserialize(&mut de).map_err(parse_error)?,
-        )),
+        Some(b'{') => Message::Single(EntrySeed.deserialize(&mut de).map_err(parse_error)?),
         _ => {
             IgnoredAny::deserialize(&mut de).map_err(parse_error)?;
             de.end().map_err(parse_error)?;
@@ -276,7 +272,6 @@ fn entry_of(raw: &RawValue) -> Entry<'_> {
         };
     }
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    // An object read raw reads again: members are taken raw, names as bytes.
     EntrySeed.deserialize(&mut de).unwrap_or(Entry::Invalid {
         id: None,
         reason: "the request object could not be read",
@@ -308,25 +303,18 @@ pub(super) enum Member {
 
 impl<'de> Deserialize<'de> for Member {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MemberVisitor;
-        impl Visitor<'_> for MemberVisitor {
-            type Value = Member;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_bytes<E>(self, name: &[u8]) -> Result<Member, E> {
-                Ok(match name {
-                    b"jsonrpc" => Member::JsonRpc,
-                    b"method" => Member::Method,
-                    b"params" => Member::Params,
-                    b"id" => Member::Id,
-                    _ => Member::Other,
-                })
-            }
-        }
-        // As bytes: escapes are decoded, and a name that is not valid Unicode
-        // (a lone surrogate escape) is just another unknown member.
-        deserializer.deserialize_bytes(MemberVisitor)
+        // Raw, as member values are: the name is checked as JSON text (no
+        // raw control characters) without failing on what it decodes to; a
+        // name that is not valid Unicode (a lone surrogate escape) is just
+        // another unknown member.
+        let raw = <&'de RawValue>::deserialize(deserializer)?;
+        Ok(match string_value(raw).as_deref() {
+            Ok("jsonrpc") => Member::JsonRpc,
+            Ok("method") => Member::Method,
+            Ok("params") => Member::Params,
+            Ok("id") => Member::Id,
+            _ => Member::Other,
+        })
     }
 }
 

@@ -736,20 +736,18 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
         }
         let seen = LayerHeaders::of(request.headers());
         if seen.content_encoding {
-            let coding = decodable_coding(request.headers());
-            let refused = coding
-                .is_none()
-                .then(|| UndecodableEncoding(content_encodings(request.headers())));
             // In the one spelling the decompression layer reads; a coding
             // that cannot be undone is refused by the service, inside the
             // layers, so that a browser may read why (CORS).
+            let coding = decodable_coding(request.headers());
+            if coding.is_none() {
+                let refused = UndecodableEncoding(content_encodings(request.headers()));
+                request.extensions_mut().insert(refused);
+            }
             let headers = request.headers_mut();
             headers.remove(CONTENT_ENCODING);
             if let Some(coding) = coding.filter(|coding| *coding != "identity") {
                 headers.insert(CONTENT_ENCODING, http::HeaderValue::from_static(coding));
-            }
-            if let Some(refused) = refused {
-                request.extensions_mut().insert(refused);
             }
         }
         // The layers only have work when one of these headers is there;
