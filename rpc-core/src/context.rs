@@ -50,6 +50,30 @@ impl Context {
         Self::default()
     }
 
+    /// A shared empty context, for routers whose methods all
+    /// [ignore theirs](crate::Router::reads_context): a transport hands it
+    /// out instead of building one per message. It has no peer, headers or
+    /// extensions, and what is set on it is dropped.
+    ///
+    /// ```
+    /// use rpc_core::Context;
+    ///
+    /// let ctx = Context::empty();
+    /// ctx.set_header("x-dropped", "1");
+    /// assert!(ctx.take_response_effects().is_empty());
+    /// assert!(ctx.peer_addr().is_none() && ctx.headers().is_none());
+    /// ```
+    pub fn empty() -> &'static Context {
+        static EMPTY: Context = Context {
+            peer_addr: None,
+            connection_id: None,
+            headers: None,
+            extensions: Extensions { map: None },
+            effects: Mutex::new(ResponseEffects { set: None }),
+        };
+        &EMPTY
+    }
+
     /// Sets the remote peer's address.
     #[must_use]
     #[inline]
@@ -133,21 +157,24 @@ impl Context {
 
     /// Adds a header to the transport's response (several with one name are all sent).
     pub fn set_header(&self, name: impl Into<String>, value: impl Into<String>) {
-        self.effects()
-            .set_mut()
-            .headers
-            .push((name.into(), value.into()));
+        if let Some(mut effects) = self.effects_to_set() {
+            effects.set_mut().headers.push((name.into(), value.into()));
+        }
     }
 
     /// Adds a cookie to the transport's response.
     pub fn set_cookie(&self, cookie: Cookie) {
-        self.effects().set_mut().cookies.push(cookie);
+        if let Some(mut effects) = self.effects_to_set() {
+            effects.set_mut().cookies.push(cookie);
+        }
     }
 
     /// Leaves a typed value for the transport to act on in its answer (what it
     /// means is the transport's: rpc-http's `skip_compression` is one).
     pub fn set_response_extension<T: Send + Sync + 'static>(&self, value: T) {
-        self.effects().set_mut().extensions.insert(value);
+        if let Some(mut effects) = self.effects_to_set() {
+            effects.set_mut().extensions.insert(value);
+        }
     }
 
     /// Takes the headers and cookies methods set; for the transport, after dispatch.
@@ -162,6 +189,18 @@ impl Context {
         self.effects
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The effects to add to; `None` on the shared [`empty`](Self::empty)
+    /// context, which no answer reads (its effects would pile up unsent).
+    fn effects_to_set(&self) -> Option<std::sync::MutexGuard<'_, ResponseEffects>> {
+        if std::ptr::eq(self, Self::empty()) {
+            tracing::debug!(
+                "a method declared to ignore its context set a response effect; dropped"
+            );
+            return None;
+        }
+        Some(self.effects())
     }
 
     fn effects(&self) -> std::sync::MutexGuard<'_, ResponseEffects> {

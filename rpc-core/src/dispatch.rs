@@ -92,6 +92,7 @@ impl fmt::Debug for Call<'_, '_> {
 impl<'a> Call<'_, 'a> {
     /// Whether running the message produces no answer: a notification, or a
     /// batch of only (well-formed) notifications.
+    #[inline]
     pub fn is_notification_only(&self) -> bool {
         match &self.message {
             Ok(Parsed::Single(entry)) => entry.request().is_some_and(Request::is_notification),
@@ -104,6 +105,7 @@ impl<'a> Call<'_, 'a> {
 
     /// Whether [`run_now`](Self::run_now) runs the message rather than handing
     /// it back: none of its methods is asynchronous.
+    #[inline]
     pub fn is_immediate(&self) -> bool {
         match &self.message {
             Ok(Parsed::Single(entry)) => !matches!(entry, Resolved::Async(..)),
@@ -298,6 +300,7 @@ impl Router {
         self.observer.as_deref()
     }
 
+    #[inline]
     fn resolve<'a>(&self, entry: Entry<'a>) -> Resolved<'_, 'a> {
         let request = match entry {
             Entry::Valid(request) => request,
@@ -403,6 +406,7 @@ async fn run_entry(
 }
 
 /// Answers an entry that needs no waiting: invalid, unknown method, or synchronous.
+#[inline]
 fn run_ready(
     entry: Ready<'_, '_>,
     ctx: &Context,
@@ -469,6 +473,7 @@ fn report(
 }
 
 /// Starts a success answer and hands out where the result goes.
+#[inline]
 fn open<'o>(request: &Request<'_>, out: &'o mut Vec<u8>) -> ResultSink<'o> {
     if request.is_notification() {
         ResultSink::discard()
@@ -480,6 +485,7 @@ fn open<'o>(request: &Request<'_>, out: &'o mut Vec<u8>) -> ResultSink<'o> {
 
 /// Finishes the answer: closes the success, or replaces it with the error.
 /// Returns the error code answered, if any.
+#[inline]
 fn close(
     request: &Request<'_>,
     outcome: Result<Result<(), Error>, Box<dyn Any + Send>>,

@@ -82,6 +82,8 @@ pub(crate) trait AsyncHandler: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Method {
     pub(crate) kind: Kind,
+    /// Whether the method may read its [`Context`]; see [`Method::ignores_context`].
+    pub(crate) reads_context: bool,
 }
 
 #[derive(Clone)]
@@ -96,7 +98,10 @@ impl fmt::Debug for Method {
             Kind::Sync(_) => "sync",
             Kind::Async(_) => "async",
         };
-        f.debug_struct("Method").field("kind", &kind).finish()
+        f.debug_struct("Method")
+            .field("kind", &kind)
+            .field("reads_context", &self.reads_context)
+            .finish()
     }
 }
 
@@ -119,6 +124,7 @@ impl Method {
     {
         Self {
             kind: Kind::Sync(Arc::new(SyncFn(f, PhantomData))),
+            reads_context: true,
         }
     }
 
@@ -145,6 +151,7 @@ impl Method {
     {
         Self {
             kind: Kind::Async(Arc::new(AsyncFn(f, PhantomData))),
+            reads_context: true,
         }
     }
 
@@ -167,6 +174,8 @@ impl Method {
     {
         Self {
             kind: Kind::Async(Arc::new(BlockingFn(Arc::new(f), PhantomData))),
+            // It is given no context.
+            reads_context: false,
         }
     }
 
@@ -182,6 +191,7 @@ impl Method {
     {
         Self {
             kind: Kind::Sync(Arc::new(StateFn { state, f })),
+            reads_context: true,
         }
     }
 
@@ -202,12 +212,42 @@ impl Method {
     {
         Self {
             kind: Kind::Async(Arc::new(StateFn { state, f })),
+            reads_context: true,
         }
     }
 
     /// Whether the method runs without a future.
     pub fn is_sync(&self) -> bool {
         matches!(self.kind, Kind::Sync(_))
+    }
+
+    /// Declares that the method never reads its [`Context`]. A transport
+    /// serving a router whose methods all ignore it need not build one per
+    /// message (see [`Router::reads_context`](crate::Router::reads_context)):
+    /// the method may then be handed [`Context::empty`], where whatever it
+    /// sets is dropped. `#[rpc]` declares it for every method without a
+    /// context parameter; [`Method::blocking`] methods never see one.
+    ///
+    /// ```
+    /// use rpc_core::{Context, Error, Method, Params};
+    ///
+    /// let add = Method::sync(|params: Params<'_>, _: &Context| {
+    ///     let (a, b): (i64, i64) = params.decode(&["a", "b"])?;
+    ///     Ok::<_, Error>(a + b)
+    /// })
+    /// .ignores_context();
+    /// assert!(!add.reads_context());
+    /// ```
+    #[must_use]
+    pub fn ignores_context(mut self) -> Self {
+        self.reads_context = false;
+        self
+    }
+
+    /// Whether the method may read its [`Context`] (it does unless declared
+    /// otherwise with [`ignores_context`](Self::ignores_context)).
+    pub fn reads_context(&self) -> bool {
+        self.reads_context
     }
 }
 

@@ -98,6 +98,27 @@ impl Router {
         &self.limits
     }
 
+    /// Whether any method may read its [`Context`]. When none does (every
+    /// one [ignores it](Method::ignores_context), as `#[rpc]` methods without
+    /// a context parameter do), a transport may pass [`Context::empty`]
+    /// instead of building a context per message.
+    ///
+    /// ```
+    /// use rpc_core::{Context, Error, Method, Params, Router};
+    ///
+    /// # fn main() -> Result<(), rpc_core::RouterError> {
+    /// let mut router = Router::new();
+    /// router.add("ping", Method::sync(|_: Params<'_>, _: &Context| Ok::<_, Error>("pong")).ignores_context())?;
+    /// assert!(!router.reads_context());
+    /// router.method("peer", |_: Params<'_>, ctx: &Context| Ok::<_, Error>(ctx.peer_addr()))?;
+    /// assert!(router.reads_context());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn reads_context(&self) -> bool {
+        self.methods.values().any(|method| method.reads_context)
+    }
+
     /// Adds a method under `name`.
     pub fn add(
         &mut self,

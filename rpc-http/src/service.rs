@@ -86,8 +86,24 @@ pub(crate) struct AfterAnswer {
 struct Message {
     router: Arc<Router>,
     bytes: Bytes,
-    ctx: Context,
+    ctx: MessageContext,
     in_flight: Option<InFlight>,
+}
+
+/// A message's context: none is built when no method of its router reads one.
+struct MessageContext(Option<Context>);
+
+impl MessageContext {
+    /// Built from the request when the router reads contexts; dropped unread otherwise.
+    fn new(reads_context: bool, parts: http::request::Parts, meta: Meta) -> Self {
+        MessageContext(reads_context.then(|| context(parts, meta)))
+    }
+
+    /// The context methods see: the message's own, or the shared empty one.
+    #[inline]
+    fn get(&self) -> &Context {
+        self.0.as_ref().unwrap_or_else(|| Context::empty())
+    }
 }
 
 /// A queued notification-only message: a future parked where it runs its
@@ -129,7 +145,9 @@ impl Message {
                 let notification_only = call.is_notification_only();
                 if notification_only && call.is_immediate() {
                     ParkOnce::default().await;
-                    run_queued(call, &self.ctx).await;
+                    if let Some(rest) = run_queued(call, self.ctx.get()) {
+                        rest.await;
+                    }
                     return None;
                 }
                 notification_only
@@ -146,22 +164,30 @@ impl Message {
     /// A job for a message known to be notification-only and to run at once.
     fn into_job(self) -> Job {
         Box::pin(async move {
-            run_queued(self.router.parse(&self.bytes), &self.ctx).await;
+            if let Some(rest) = run_queued(self.router.parse(&self.bytes), self.ctx.get()) {
+                rest.await;
+            }
             None
         })
     }
 }
 
-/// Runs a queued message, known to run at once.
-async fn run_queued(call: Call<'_, '_>, ctx: &Context) {
-    if let Err(call) = call.run_now(ctx) {
-        // Cannot happen (checked before queueing); it would still run.
-        // Boxed: the queued future stays small.
-        Box::pin(call.run(ctx)).await;
-    }
+/// Runs a queued message, known to run at once. Should it not (checked
+/// before queueing: it cannot happen), the future that runs it, boxed so
+/// that the queued future stays small.
+#[inline]
+fn run_queued<'c>(call: Call<'c, 'c>, ctx: &'c Context) -> Option<BoxFuture<'c>> {
+    let call = call.run_now(ctx).err()?;
+    Some(Box::pin(async move {
+        call.run(ctx).await;
+    }))
 }
 
+/// A boxed future with nothing to give back.
+type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
 impl AfterAnswer {
+    #[inline]
     fn push(&self, job: Job) {
         self.jobs
             .lock()
@@ -260,6 +286,8 @@ struct Route {
     /// Without a trailing slash; the root is `""`.
     path: Box<str>,
     router: Arc<Router>,
+    /// Whether any of its methods reads the context; if none does, none is built.
+    reads_context: bool,
 }
 
 impl std::fmt::Debug for RpcService {
@@ -323,6 +351,7 @@ impl RpcServiceBuilder {
                 }
                 Route {
                     path: path.into_boxed_str(),
+                    reads_context: router.reads_context(),
                     router: Arc::new(router),
                 }
             })
@@ -492,7 +521,7 @@ struct AfterBody {
     shared: Arc<Shared>,
     /// Index of the router in `shared.routes`: no reference count to move.
     route: usize,
-    ctx: Context,
+    ctx: MessageContext,
     /// Set when the request came through the server's layers, which hand it
     /// over in the request's extensions.
     after_answer: Option<Arc<AfterAnswer>>,
@@ -675,6 +704,7 @@ impl Received {
     /// Adds a chunk; `false` when the body grows past `limit` bytes.
     /// `expected` is what the body says is still to come (its length, for
     /// a `Content-Length` body), to size the joined buffer once.
+    #[inline]
     fn push(&mut self, data: &mut impl Buf, limit: usize, expected: u64) -> bool {
         let had = self.first.as_ref().map_or(self.joined.len(), Bytes::len);
         if data.remaining() > limit.saturating_sub(had) {
@@ -779,6 +809,7 @@ impl Shared {
     }
 
     /// The index of the route serving `path`.
+    #[inline]
     fn route(&self, path: &str) -> Option<usize> {
         if self.any_path {
             return (!self.routes.is_empty()).then_some(0);
@@ -831,6 +862,7 @@ impl Shared {
         }
         let (parts, body) = request.into_parts();
         let after_answer = meta.after_answer.take();
+        let ctx = MessageContext::new(self.routes[route].reads_context, parts, meta);
         ResponseFuture {
             state: State::ReadingBody {
                 body,
@@ -839,7 +871,7 @@ impl Shared {
                 then: Some(AfterBody {
                     shared: self,
                     route,
-                    ctx: context(parts, meta),
+                    ctx,
                     after_answer,
                 }),
             },
@@ -884,7 +916,7 @@ impl Shared {
             "id": null,
         });
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
-        let ctx = context(parts, meta);
+        let ctx = MessageContext::new(self.routes[route].reads_context, parts, meta);
         let response = match self.dispatch(route, bytes, ctx, None) {
             Answer::Now(response) => response,
             Answer::Later(future) => future.await,
@@ -901,7 +933,7 @@ impl Shared {
         self: Arc<Self>,
         route: usize,
         bytes: Bytes,
-        ctx: Context,
+        ctx: MessageContext,
         after_answer: Option<&AfterAnswer>,
     ) -> Answer {
         let router = &self.routes[route].router;
@@ -949,7 +981,7 @@ impl Shared {
         // giving it back would cost a lock). A timeout could not interrupt
         // them anyway.
         if self.requests.available_permits() > 0 {
-            match call.run_now(&ctx) {
+            match call.run_now(ctx.get()) {
                 Ok(answer) => return Answer::Now(respond(answer, ctx)),
                 Err(call) => drop(call),
             }
@@ -970,8 +1002,9 @@ impl Shared {
             let call = message.router.parse(&message.bytes);
             let id = call.id().cloned();
             let answer = match self.config.request_timeout {
-                None => call.run(&message.ctx).await,
-                Some(limit) => match tokio::time::timeout(limit, call.run(&message.ctx)).await {
+                None => call.run(message.ctx.get()).await,
+                Some(limit) => match tokio::time::timeout(limit, call.run(message.ctx.get())).await
+                {
                     Ok(answer) => answer,
                     Err(_) => Some(timed_out(limit, id.as_ref())),
                 },
@@ -1011,8 +1044,8 @@ impl Shared {
             let Message {
                 router, bytes, ctx, ..
             } = &message;
-            if let Err(call) = router.parse(bytes).run_now(ctx) {
-                Box::pin(run_notification(call, ctx, timeout, cancelled)).await;
+            if let Err(call) = router.parse(bytes).run_now(ctx.get()) {
+                Box::pin(run_notification(call, ctx.get(), timeout, cancelled)).await;
             }
         });
     }
@@ -1066,12 +1099,14 @@ fn mentions_id(bytes: &[u8]) -> bool {
 }
 
 /// The HTTP answer to a message's answer, with the headers and cookies its methods set.
-fn respond(answer: Option<Vec<u8>>, ctx: Context) -> Response<ResponseBody> {
+fn respond(answer: Option<Vec<u8>>, ctx: MessageContext) -> Response<ResponseBody> {
     let mut response = match answer {
         Some(body) => json(StatusCode::OK, body),
         None => empty(StatusCode::OK),
     };
-    apply_effects(&mut response, ctx.into_response_effects());
+    if let MessageContext(Some(ctx)) = ctx {
+        apply_effects(&mut response, ctx.into_response_effects());
+    }
     response
 }
 
@@ -1156,6 +1191,7 @@ fn apply_effects(response: &mut Response<ResponseBody>, effects: ResponseEffects
 }
 
 /// `application/json` (and the JSON-RPC variants), any casing, UTF-8 or no charset.
+#[inline]
 fn check_content_type(value: &HeaderValue) -> Result<(), String> {
     // What nearly every client sends, as they send it; then in any casing.
     let bytes = value.as_bytes();

@@ -410,6 +410,7 @@ impl Stats {
         Method::sync(move |_: Params<'_>, _: &Context| {
             Ok::<_, rpc_core::Error>(stats.snapshot().to_json())
         })
+        .ignores_context()
     }
 }
 

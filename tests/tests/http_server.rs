@@ -797,6 +797,80 @@ async fn methods_see_peer_headers_and_cookies_and_set_headers_and_cookies() {
     );
 }
 
+#[tokio::test]
+async fn a_router_whose_methods_all_ignore_the_context_builds_none() {
+    // Declared to ignore its context, yet it reads and writes it: what it
+    // sees shows whether the server built one.
+    let peek = || {
+        rpc_core::Method::sync(|_: Params<'_>, ctx: &Context| {
+            ctx.set_header("x-leaked", "1");
+            Ok::<_, Error>(ctx.peer_addr().map(|addr| addr.to_string()))
+        })
+        .ignores_context()
+    };
+    let mut context_free = Router::new();
+    context_free.add("peek", peek()).unwrap();
+    assert!(!context_free.reads_context());
+    let mut mixed = Router::new();
+    mixed.add("peek", peek()).unwrap();
+    mixed
+        .method("peer", |_: Params<'_>, ctx: &Context| {
+            Ok::<_, Error>(ctx.peer_addr().map(|addr| addr.to_string()))
+        })
+        .unwrap();
+    assert!(mixed.reads_context());
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .mount("/free", context_free)
+            .mount("/mixed", mixed),
+    )
+    .await;
+
+    let peek = request_json("peek", json!([]), 1);
+    for round in 0..2 {
+        // No context built: the shared empty one, which drops what is set on it.
+        let reply = call(addr, "/free", &peek).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json()["result"], Value::Null, "round {round}");
+        assert!(!reply.headers.contains_key("x-leaked"), "round {round}");
+        // A router with one method that reads it builds it for every message.
+        let reply = call(addr, "/mixed", &peek).await;
+        assert!(
+            reply.json()["result"].is_string(),
+            "round {round}: {:?}",
+            reply.json()
+        );
+        assert_eq!(reply.headers["x-leaked"], "1");
+    }
+    // Nothing set on the shared empty context piles up.
+    assert!(Context::empty().take_response_effects().is_empty());
+}
+
+#[tokio::test]
+async fn notifications_of_a_context_free_router_run_with_the_empty_context() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut router = Router::new();
+    let record = Arc::clone(&seen);
+    router
+        .add(
+            "note",
+            rpc_core::Method::sync(move |_: Params<'_>, ctx: &Context| {
+                record.lock().unwrap().push(ctx.peer_addr());
+                Ok::<_, Error>(())
+            })
+            .ignores_context(),
+        )
+        .unwrap();
+    let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
+    for _ in 0..3 {
+        let reply = call(addr, "/", r#"{"jsonrpc":"2.0","method":"note"}"#).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.body.is_empty());
+    }
+    eventually("the notifications ran", || seen.lock().unwrap().len() == 3).await;
+    assert_eq!(*seen.lock().unwrap(), [None, None, None]);
+}
+
 // ---------------------------------------------------------------------------
 // 7. CORS.
 

@@ -187,3 +187,26 @@ async fn results_may_borrow_from_the_arguments_and_the_service() {
     assert_eq!(client.trimmed("  padded ").await.unwrap(), "padded");
     assert_eq!(client.trimmed_later(" later\t").await.unwrap(), "later");
 }
+
+struct Peer;
+
+#[rpc]
+impl Peer {
+    /// Takes no context.
+    fn ping(&self) -> &'static str {
+        "pong"
+    }
+
+    /// Reads the caller's address.
+    fn address(&self, ctx: &rpc_core::Context) -> Option<String> {
+        ctx.peer_addr().map(|addr| addr.to_string())
+    }
+}
+
+#[test]
+fn methods_without_a_context_parameter_are_declared_to_ignore_it() {
+    // Every method of `Text` ignores it: a transport need build no context.
+    assert!(!Text.into_router().reads_context());
+    // One method that takes it is enough to need one.
+    assert!(Peer.into_router().reads_context());
+}

@@ -26,6 +26,7 @@ use super::request::{Entry, Member, Message, Request};
 ///
 /// `text` must be valid UTF-8 (it is a `str`) and within the depth limit,
 /// which the caller checked: `serde_json` skips `params` without a depth guard.
+#[inline]
 pub(super) fn parse_message(text: &str, max_batch_len: usize) -> Option<Message<'_>> {
     let mut scanner = Scanner {
         text,

@@ -110,6 +110,7 @@ impl MessageError {
 pub(crate) const PARSER_MAX_DEPTH: usize = 128;
 
 /// Parses a message body in one pass.
+#[inline]
 pub(crate) fn parse_message(
     input: &[u8],
     max_batch_len: usize,

@@ -798,6 +798,7 @@ impl LayerHeaders {
     /// three hashed lookups; programmatic clients send about this few.
     const WALK_UP_TO: usize = 8;
 
+    #[inline]
     fn of(headers: &http::HeaderMap) -> Self {
         if headers.len() > Self::WALK_UP_TO {
             return Self {

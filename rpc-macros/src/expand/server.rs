@@ -203,7 +203,11 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
         });
     let method_var = local("method");
     let inserts = service.methods.iter().enumerate().map(|(index, method)| {
-        let expr = method_expr(service, method, index, paths);
+        let mut expr = method_expr(service, method, index, paths);
+        if !method.has_context() {
+            // Transports then need not build a context for its messages.
+            expr = quote!(#krate::Method::ignores_context(#expr));
+        }
         let name = &method.name;
         let aliases = method.aliases.iter().map(|(alias, _)| alias);
         quote! {
