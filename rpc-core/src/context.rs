@@ -13,6 +13,9 @@ use rustc_hash::FxHashMap;
 /// A transport builds one `Context` per message (a whole batch shares one)
 /// and fills it with what it knows: the peer's address, a connection id, the
 /// request headers and any typed value in [`extensions`](Self::extensions).
+/// For a router none of whose methods reads it
+/// ([`Router::reads_context`](crate::Router::reads_context)) it may build
+/// none and hand out the shared [`Context::empty`] instead.
 /// Methods read it through a `&Context` argument. Methods write response
 /// effects (headers, cookies) through `&self` as well, since the entries of a
 /// batch run concurrently; the transport collects them with
@@ -63,6 +66,7 @@ impl Context {
     /// assert!(ctx.take_response_effects().is_empty());
     /// assert!(ctx.peer_addr().is_none() && ctx.headers().is_none());
     /// ```
+    #[inline]
     pub fn empty() -> &'static Context {
         static EMPTY: Context = Context {
             peer_addr: None,
@@ -155,7 +159,8 @@ impl Context {
         self.extensions.get()
     }
 
-    /// Adds a header to the transport's response (several with one name are all sent).
+    /// Adds a header to the transport's response (several with one name are
+    /// all sent). Dropped on [`Context::empty`], like every setter.
     pub fn set_header(&self, name: impl Into<String>, value: impl Into<String>) {
         if let Some(mut effects) = self.effects_to_set() {
             effects.set_mut().headers.push((name.into(), value.into()));

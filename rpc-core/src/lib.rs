@@ -2,7 +2,8 @@
 //! bytes to response bytes, request context, and the client core.
 //!
 //! This crate knows no transport. A transport (such as `rpc-http`) reads a
-//! message, builds a [`Context`] and calls [`Router::handle`]; the answer is
+//! message, builds a [`Context`] (or, when no method of the router reads one,
+//! hands out [`Context::empty`]) and calls [`Router::handle`]; the answer is
 //! bytes to send back, or nothing for notifications.
 //!
 //! # Serving

@@ -130,7 +130,10 @@ impl Router {
         self.insert(name, method)
     }
 
-    /// Adds a synchronous method; see [`Method::sync`].
+    /// Adds a synchronous method; see [`Method::sync`]. It is taken to read
+    /// its context; one that does not can be added as
+    /// `add(name, Method::sync(f).ignores_context())`, so that the router
+    /// may still need none (see [`reads_context`](Self::reads_context)).
     pub fn method<F, T, E>(
         &mut self,
         name: impl Into<String>,
@@ -144,7 +147,8 @@ impl Router {
         self.add(name, Method::sync(f))
     }
 
-    /// Adds an asynchronous method; see [`Method::asynchronous`].
+    /// Adds an asynchronous method; see [`Method::asynchronous`]. Like
+    /// [`method`](Self::method), it is taken to read its context.
     pub fn async_method<F, T, E>(
         &mut self,
         name: impl Into<String>,
@@ -356,6 +360,27 @@ mod tests {
 
     fn ping(_: Params<'_>, _: &Context) -> Result<&'static str, Error> {
         Ok("pong")
+    }
+
+    #[test]
+    fn whether_a_router_reads_the_context_survives_aliases_nesting_and_merging() {
+        let ignoring = || Method::sync(ping).ignores_context();
+        assert!(Method::sync(ping).reads_context());
+        assert!(!ignoring().clone().reads_context());
+        assert!(format!("{:?}", ignoring()).contains("reads_context: false"));
+        assert!(!Method::blocking(|_: Params<'_>| Ok::<_, Error>(1)).reads_context());
+        assert!(!Router::new().reads_context());
+
+        let mut inner = Router::new();
+        inner.add("a", ignoring()).unwrap();
+        inner.alias("b", "a").unwrap();
+        let mut outer = Router::new();
+        outer.nest("ns", inner.clone()).unwrap();
+        outer.merge(inner).unwrap();
+        assert!(!outer.reads_context());
+        // One method that reads it is enough.
+        outer.method("c", ping).unwrap();
+        assert!(outer.reads_context());
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub(crate) struct Meta {
     pub(crate) connection: Option<u64>,
     /// Set on HTTP/1 connections of the server, which run it after each turn.
     pub(crate) after_answer: Option<Arc<AfterAnswer>>,
+    /// Set when the server has seen that the request's `Content-Type` (if
+    /// any) is one the service accepts: no second lookup.
+    pub(crate) content_type_accepted: bool,
 }
 
 impl Meta {
@@ -66,6 +69,7 @@ impl Meta {
                 .remove::<ConnectionId>()
                 .map(|ConnectionId(id)| id),
             after_answer: extensions.remove::<Arc<AfterAnswer>>(),
+            content_type_accepted: false,
         }
     }
 }
@@ -850,9 +854,14 @@ impl Shared {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        if let Some(content_type) = request.headers().get(CONTENT_TYPE) {
-            if let Err(reason) = check_content_type(content_type) {
-                return ResponseFuture::ready(refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, reason));
+        if !meta.content_type_accepted {
+            if let Some(content_type) = request.headers().get(CONTENT_TYPE) {
+                if let Err(reason) = check_content_type(content_type) {
+                    return ResponseFuture::ready(refusal(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        reason,
+                    ));
+                }
             }
         }
         let limit = self.config.max_body_size;
@@ -1192,7 +1201,7 @@ fn apply_effects(response: &mut Response<ResponseBody>, effects: ResponseEffects
 
 /// `application/json` (and the JSON-RPC variants), any casing, UTF-8 or no charset.
 #[inline]
-fn check_content_type(value: &HeaderValue) -> Result<(), String> {
+pub(crate) fn check_content_type(value: &HeaderValue) -> Result<(), String> {
     // What nearly every client sends, as they send it; then in any casing.
     let bytes = value.as_bytes();
     if bytes == b"application/json" || bytes.eq_ignore_ascii_case(b"application/json") {

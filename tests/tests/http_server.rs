@@ -554,6 +554,27 @@ async fn json_content_types_are_accepted_and_others_refused() {
         assert_eq!(body["error"]["code"], -32600, "{body}");
         assert!(body["error"]["data"].is_string(), "a reason: {body}");
     }
+    // The first Content-Type decides, however many headers come with it (the
+    // server reads a few headers in one walk, many by lookup).
+    for extra in [0, 12] {
+        for (types, status) in [
+            (
+                ["text/plain", "application/json"],
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (["application/json", "text/plain"], StatusCode::OK),
+        ] {
+            let mut builder = request(Method::POST, addr, "/");
+            for n in 0..extra {
+                builder = builder.header(format!("x-extra-{n}"), "1");
+            }
+            for content_type in types {
+                builder = builder.header(CONTENT_TYPE, content_type);
+            }
+            let reply = send(&client, builder.body(full(ping)).unwrap()).await;
+            assert_eq!(reply.status, status, "{types:?} with {extra} more headers");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -821,11 +842,23 @@ async fn a_router_whose_methods_all_ignore_the_context_builds_none() {
     assert!(mixed.reads_context());
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
+            .config(HttpConfig::new().get(true))
             .mount("/free", context_free)
             .mount("/mixed", mixed),
     )
     .await;
 
+    // The GET fallback too.
+    for (path, sees_peer) in [("/free/peek", false), ("/mixed/peek", true)] {
+        let reply = send(
+            &client(),
+            request(Method::GET, addr, path).body(full("")).unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.json()["result"].is_string(), sees_peer, "{path}");
+        assert_eq!(reply.headers.contains_key("x-leaked"), sees_peer, "{path}");
+    }
     let peek = request_json("peek", json!([]), 1);
     for round in 0..2 {
         // No context built: the shared empty one, which drops what is set on it.

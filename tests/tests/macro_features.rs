@@ -210,3 +210,51 @@ fn methods_without_a_context_parameter_are_declared_to_ignore_it() {
     // One method that takes it is enough to need one.
     assert!(Peer.into_router().reads_context());
 }
+
+#[rpc]
+trait Pinger {
+    /// Takes no context.
+    fn ping(&self) -> String;
+    /// Runs on the blocking pool.
+    #[rpc(blocking)]
+    fn heavy(&self) -> u32;
+    /// Asynchronous.
+    async fn later(&self) -> u32;
+}
+
+#[rpc]
+trait Greeter {
+    /// Reads a request header.
+    fn who(&self, ctx: &rpc_core::Context) -> Option<String>;
+}
+
+struct Both;
+
+impl Pinger for Both {
+    fn ping(&self) -> String {
+        "pong".to_owned()
+    }
+
+    fn heavy(&self) -> u32 {
+        1
+    }
+
+    async fn later(&self) -> u32 {
+        2
+    }
+}
+
+impl Greeter for Both {
+    fn who(&self, ctx: &rpc_core::Context) -> Option<String> {
+        ctx.header("x-who").map(str::to_owned)
+    }
+}
+
+#[test]
+fn trait_services_declare_it_too() {
+    assert!(!Pinger::into_router(Both).reads_context());
+    assert!(Greeter::into_router(Both).reads_context());
+    let mut both = Pinger::into_router(Both);
+    both.merge(Greeter::into_router(Both)).unwrap();
+    assert!(both.reads_context());
+}

@@ -14,7 +14,7 @@ use std::task::{Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ORIGIN};
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, ORIGIN};
 use http::Request;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Either as EitherBody};
@@ -35,8 +35,8 @@ use tower_http::decompression::RequestDecompressionLayer;
 use crate::config::HttpConfig;
 use crate::error::Error;
 use crate::service::{
-    AfterAnswer, ConnectionId, Meta, PeerAddr, ResponseBody, ResponseFuture, RpcService,
-    RpcServiceBuilder, SkipCompression, UndecodableEncoding,
+    check_content_type, AfterAnswer, ConnectionId, Meta, PeerAddr, ResponseBody, ResponseFuture,
+    RpcService, RpcServiceBuilder, SkipCompression, UndecodableEncoding,
 };
 use crate::stats::Stats;
 
@@ -774,6 +774,7 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
                 peer: self.peer,
                 connection: Some(self.id),
                 after_answer: None,
+                content_type_accepted: seen.content_type_accepted,
             };
             ConnectionFutureInner::Direct(self.rpc.handle_direct(request, meta))
         };
@@ -791,6 +792,8 @@ struct LayerHeaders {
     content_encoding: bool,
     origin: bool,
     accept_encoding: bool,
+    /// No `Content-Type`, or a first one the service accepts.
+    content_type_accepted: bool,
 }
 
 impl LayerHeaders {
@@ -805,15 +808,24 @@ impl LayerHeaders {
                 content_encoding: headers.contains_key(CONTENT_ENCODING),
                 origin: headers.contains_key(ORIGIN),
                 accept_encoding: headers.contains_key(ACCEPT_ENCODING),
+                // The service looks it up itself.
+                content_type_accepted: false,
             };
         }
         let mut seen = Self {
             content_encoding: false,
             origin: false,
             accept_encoding: false,
+            content_type_accepted: true,
         };
-        for name in headers.keys() {
-            if *name == CONTENT_ENCODING {
+        let mut content_type_seen = false;
+        for (name, value) in headers {
+            if *name == CONTENT_TYPE {
+                // The service reads the first one.
+                if !std::mem::replace(&mut content_type_seen, true) {
+                    seen.content_type_accepted = check_content_type(value).is_ok();
+                }
+            } else if *name == CONTENT_ENCODING {
                 seen.content_encoding = true;
             } else if *name == ORIGIN {
                 seen.origin = true;
