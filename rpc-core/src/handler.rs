@@ -106,6 +106,14 @@ impl fmt::Debug for Method {
 }
 
 impl Method {
+    /// A method of `kind`, taken to read its context until declared otherwise.
+    fn of(kind: Kind) -> Self {
+        Self {
+            kind,
+            reads_context: true,
+        }
+    }
+
     /// A synchronous method.
     ///
     /// ```
@@ -122,10 +130,7 @@ impl Method {
         T: Serialize + 'static,
         E: Into<Error> + 'static,
     {
-        Self {
-            kind: Kind::Sync(Arc::new(SyncFn(f, PhantomData))),
-            reads_context: true,
-        }
+        Self::of(Kind::Sync(Arc::new(SyncFn(f, PhantomData))))
     }
 
     /// An asynchronous method. The future may borrow the params and the context.
@@ -149,10 +154,7 @@ impl Method {
         T: Serialize + 'static,
         E: Into<Error> + 'static,
     {
-        Self {
-            kind: Kind::Async(Arc::new(AsyncFn(f, PhantomData))),
-            reads_context: true,
-        }
+        Self::of(Kind::Async(Arc::new(AsyncFn(f, PhantomData))))
     }
 
     /// A method that runs on the blocking thread pool of the Tokio runtime,
@@ -172,11 +174,8 @@ impl Method {
         T: Serialize + Send + 'static,
         E: Into<Error> + Send + 'static,
     {
-        Self {
-            kind: Kind::Async(Arc::new(BlockingFn(Arc::new(f), PhantomData))),
-            // It is given no context.
-            reads_context: false,
-        }
+        // It is given no context.
+        Self::of(Kind::Async(Arc::new(BlockingFn(Arc::new(f), PhantomData)))).ignores_context()
     }
 
     /// A synchronous method that reads shared state; used by generated code.
@@ -189,10 +188,7 @@ impl Method {
             + Sync
             + 'static,
     {
-        Self {
-            kind: Kind::Sync(Arc::new(StateFn { state, f })),
-            reads_context: true,
-        }
+        Self::of(Kind::Sync(Arc::new(StateFn { state, f })))
     }
 
     /// An asynchronous method whose future may borrow shared state; used by generated code.
@@ -210,10 +206,7 @@ impl Method {
             + Sync
             + 'static,
     {
-        Self {
-            kind: Kind::Async(Arc::new(StateFn { state, f })),
-            reads_context: true,
-        }
+        Self::of(Kind::Async(Arc::new(StateFn { state, f })))
     }
 
     /// Whether the method runs without a future.
