@@ -3,14 +3,15 @@
 use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 
 use crate::context::Context;
-use crate::error::{Error, ErrorCode};
+use crate::error::{clip, Error, ErrorCode};
 use crate::handler::{AsyncHandler, Kind, ResultSink, SyncHandler};
+use crate::observer::Observer;
 use crate::protocol::{
     parse_message, write_error, write_id_suffix, Entry, Id, Message, MessageError, Request,
     RESULT_PREFIX,
@@ -51,16 +52,6 @@ enum Ready<'r, 'a> {
     },
     NotFound(Request<'a>),
     Sync(&'r dyn SyncHandler, Request<'a>),
-}
-
-/// Sees every method call a router makes; for statistics and tracing.
-///
-/// Set with [`Router::set_observer`]. Without one, dispatch reads no clock.
-pub trait Observer: Send + Sync + 'static {
-    /// Called when a method (found in the table) has finished: how long it
-    /// took, and the error code it answered with (`None` on success). Calls
-    /// sent as notifications are reported too.
-    fn on_call(&self, method: &str, elapsed: Duration, error: Option<ErrorCode>);
 }
 
 /// A message parsed by [`Router::parse`], ready to [`run`](Call::run).
@@ -377,20 +368,6 @@ fn append(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
     if out.len() == start {
         out.truncate(mark);
     }
-}
-
-/// At most 64 bytes of a caller-chosen name, for echoing it in an error
-/// without letting a huge name make a huge answer.
-pub(crate) fn clip(name: &str) -> std::borrow::Cow<'_, str> {
-    const MAX: usize = 64;
-    if name.len() <= MAX {
-        return std::borrow::Cow::Borrowed(name);
-    }
-    let mut end = MAX;
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    std::borrow::Cow::Owned(format!("{}…", &name[..end]))
 }
 
 async fn run_entry(

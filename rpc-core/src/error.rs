@@ -295,6 +295,20 @@ impl<'de> Deserialize<'de> for Error {
     }
 }
 
+/// At most 64 bytes of a caller-chosen name, for echoing it in an error
+/// without letting a huge name make a huge answer.
+pub(crate) fn clip(name: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 64;
+    if name.len() <= MAX {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut end = MAX;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…", &name[..end]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

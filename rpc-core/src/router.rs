@@ -8,10 +8,10 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use crate::context::Context;
-use crate::dispatch::Observer;
 use crate::error::Error;
 use crate::handler::{BoxFuture, Method};
 use crate::limits::Limits;
+use crate::observer::Observer;
 use crate::params::Params;
 
 /// What separates a namespace from a method name: `math` + `add` is `math.add`.

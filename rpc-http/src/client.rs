@@ -104,8 +104,8 @@ impl Default for HttpClientBuilder {
 impl HttpClientBuilder {
     /// Sends this header with every call.
     pub fn header(mut self, name: &str, value: &str) -> Result<Self, Error> {
-        let name = HeaderName::try_from(name).map_err(Error::invalid_uri)?;
-        let value = HeaderValue::try_from(value).map_err(Error::invalid_uri)?;
+        let name = HeaderName::try_from(name).map_err(Error::invalid_header)?;
+        let value = HeaderValue::try_from(value).map_err(Error::invalid_header)?;
         self.headers.append(name, value);
         Ok(self)
     }

@@ -17,6 +17,8 @@ pub struct Error {
 
 struct Inner {
     kind: Kind,
+    /// What it happened to (an address, a path), when the source does not say.
+    subject: Option<String>,
     source: Option<BoxError>,
 }
 
@@ -25,6 +27,7 @@ enum Kind {
     Bind,
     Tls,
     InvalidUri,
+    InvalidHeader,
     Connect,
     Timeout,
     Status(StatusCode),
@@ -35,12 +38,20 @@ enum Kind {
 impl Error {
     fn new(kind: Kind, source: Option<BoxError>) -> Self {
         Self {
-            inner: Box::new(Inner { kind, source }),
+            inner: Box::new(Inner {
+                kind,
+                subject: None,
+                source,
+            }),
         }
     }
 
-    pub(crate) fn bind(err: impl Into<BoxError>) -> Self {
-        Self::new(Kind::Bind, Some(err.into()))
+    /// Binding `subject` (an address or a socket path) failed; the
+    /// `io::Error` stays the source, for callers to inspect its kind.
+    pub(crate) fn bind(subject: impl std::fmt::Display, err: impl Into<BoxError>) -> Self {
+        let mut error = Self::new(Kind::Bind, Some(err.into()));
+        error.inner.subject = Some(subject.to_string());
+        error
     }
 
     #[cfg_attr(
@@ -53,6 +64,10 @@ impl Error {
 
     pub(crate) fn invalid_uri(err: impl Into<BoxError>) -> Self {
         Self::new(Kind::InvalidUri, Some(err.into()))
+    }
+
+    pub(crate) fn invalid_header(err: impl Into<BoxError>) -> Self {
+        Self::new(Kind::InvalidHeader, Some(err.into()))
     }
 
     pub(crate) fn connect(err: impl Into<BoxError>) -> Self {
@@ -96,6 +111,11 @@ impl Error {
         self.inner.kind == Kind::InvalidUri
     }
 
+    /// Whether a header given to the client is not a valid HTTP header name or value.
+    pub fn is_invalid_header(&self) -> bool {
+        self.inner.kind == Kind::InvalidHeader
+    }
+
     /// Whether the client could not reach the server or lost the connection.
     pub fn is_connect(&self) -> bool {
         self.inner.kind == Kind::Connect
@@ -129,6 +149,9 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("rpc_http::Error");
         debug.field("kind", &self.inner.kind);
+        if let Some(subject) = &self.inner.subject {
+            debug.field("subject", subject);
+        }
         if let Some(source) = &self.inner.source {
             debug.field("source", source);
         }
@@ -139,9 +162,13 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.inner.kind {
-            Kind::Bind => "could not bind the address".to_owned(),
+            Kind::Bind => match &self.inner.subject {
+                Some(subject) => format!("could not bind `{subject}`"),
+                None => "could not bind the address".to_owned(),
+            },
             Kind::Tls => "TLS failed".to_owned(),
             Kind::InvalidUri => "invalid URL".to_owned(),
+            Kind::InvalidHeader => "invalid header".to_owned(),
             Kind::Connect => "could not reach the server".to_owned(),
             Kind::Timeout => "the call timed out".to_owned(),
             Kind::Status(status) => format!("the server answered with HTTP {status}"),

@@ -34,6 +34,7 @@
 mod client;
 mod config;
 mod error;
+mod handoff;
 mod server;
 mod service;
 mod stats;
@@ -41,12 +42,11 @@ mod stats;
 pub use client::HttpClient;
 pub use config::HttpConfig;
 pub use error::Error;
+pub use handoff::PeerAddr;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
 pub use server::{Compression, Server, ServerHandle};
-pub use service::{
-    InfallibleFuture, PeerAddr, ResponseBody, ResponseFuture, RpcService, RpcServiceBuilder,
-};
+pub use service::{InfallibleFuture, ResponseBody, ResponseFuture, RpcService, RpcServiceBuilder};
 pub use stats::{MethodSnapshot, Snapshot, Stats};
 
 /// Re-exported so CORS policies can be built without naming tower-http in your manifest.
@@ -63,5 +63,5 @@ pub use tower_http::cors;
 /// assert!(!ctx.take_response_effects().is_empty());
 /// ```
 pub fn skip_compression(ctx: &rpc_core::Context) {
-    ctx.set_response_extension(service::SkipCompression);
+    ctx.set_response_extension(handoff::SkipCompression);
 }

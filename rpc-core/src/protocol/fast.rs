@@ -12,7 +12,7 @@
 //! It never decides anything the full parse would decide differently: on
 //! anything else (escapes, unknown or repeated members, a wrong type, a
 //! syntax error, a batch past its limit) it gives up and the full parse in
-//! `request.rs` reads the message from the start, errors and all.
+//! `full.rs` reads the message from the start, errors and all.
 
 use std::borrow::Cow;
 
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::id::Id;
-use super::request::{Entry, Member, Message, Request};
+use super::message::{Entry, Member, Message, Request};
 
 /// The message, if it has the common shape; `None` sends it to the full parse.
 ///
@@ -308,7 +308,7 @@ impl<'a> Scanner<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::request::parse_with_serde;
+    use super::super::full;
     use super::*;
 
     const BATCH_LIMIT: usize = 3;
@@ -318,7 +318,7 @@ mod tests {
         let Some(fast) = parse_message(text, BATCH_LIMIT) else {
             return false;
         };
-        let full = parse_with_serde(text, BATCH_LIMIT);
+        let full = full::parse_message(text, BATCH_LIMIT);
         assert_eq!(
             format!("{:?}", Ok::<_, ()>(&fast)),
             format!("{:?}", full.as_ref().map_err(drop)),

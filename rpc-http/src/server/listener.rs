@@ -4,13 +4,21 @@ use std::io;
 use std::net::SocketAddr;
 #[cfg(unix)]
 use std::path::Path;
+use std::path::PathBuf;
 
 use tokio::net::{TcpListener, TcpStream};
 #[cfg(unix)]
 use tokio::net::{UnixListener, UnixStream};
 
-use super::Target;
 use crate::error::Error;
+
+/// What a server listens on.
+#[derive(Debug)]
+pub(super) enum Target {
+    Tcp(String),
+    Listener(std::net::TcpListener),
+    Unix(PathBuf),
+}
 
 pub(super) enum Listener {
     Tcp(TcpListener),
@@ -30,25 +38,28 @@ impl Listener {
             Target::Tcp(addr) => TcpListener::bind(addr.as_str())
                 .await
                 .map(Listener::Tcp)
-                .map_err(|err| Error::bind(format!("{addr}: {err}"))),
+                .map_err(|err| Error::bind(&addr, err)),
             Target::Listener(listener) => {
-                listener.set_nonblocking(true).map_err(Error::bind)?;
+                let subject = "the given listener";
+                listener
+                    .set_nonblocking(true)
+                    .map_err(|err| Error::bind(subject, err))?;
                 TcpListener::from_std(listener)
                     .map(Listener::Tcp)
-                    .map_err(Error::bind)
+                    .map_err(|err| Error::bind(subject, err))
             }
             #[cfg(unix)]
             Target::Unix(path) => {
                 remove_stale_socket(&path).await?;
                 UnixListener::bind(&path)
                     .map(Listener::Unix)
-                    .map_err(|err| Error::bind(format!("{}: {err}", path.display())))
+                    .map_err(|err| Error::bind(path.display(), err))
             }
             #[cfg(not(unix))]
-            Target::Unix(path) => Err(Error::bind(format!(
-                "{}: Unix sockets are not available on this platform",
-                path.display()
-            ))),
+            Target::Unix(path) => Err(Error::bind(
+                path.display(),
+                "Unix sockets are not available on this platform",
+            )),
         }
     }
 
@@ -84,24 +95,23 @@ async fn remove_stale_socket(path: &Path) -> Result<(), Error> {
     let metadata = match std::fs::symlink_metadata(path) {
         Ok(metadata) => metadata,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(err) => return Err(Error::bind(format!("{}: {err}", path.display()))),
+        Err(err) => return Err(Error::bind(path.display(), err)),
     };
     if !metadata.file_type().is_socket() {
-        return Err(Error::bind(format!(
-            "{}: exists and is not a socket; refusing to replace it",
-            path.display()
-        )));
+        return Err(Error::bind(
+            path.display(),
+            "the path exists and is not a socket; refusing to replace it",
+        ));
     }
     match UnixStream::connect(path).await {
-        Ok(_) => Err(Error::bind(format!(
-            "{}: a server is already listening there",
-            path.display()
-        ))),
+        Ok(_) => Err(Error::bind(
+            path.display(),
+            "a server is already listening there",
+        )),
         Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {
             tracing::info!(path = %path.display(), "removing a stale socket file");
-            std::fs::remove_file(path)
-                .map_err(|err| Error::bind(format!("{}: {err}", path.display())))
+            std::fs::remove_file(path).map_err(|err| Error::bind(path.display(), err))
         }
-        Err(err) => Err(Error::bind(format!("{}: {err}", path.display()))),
+        Err(err) => Err(Error::bind(path.display(), err)),
     }
 }

@@ -1,11 +1,23 @@
 //! Request-scoped data going in to methods, and response effects coming out.
+//!
+//! | file | job |
+//! |---|---|
+//! | `mod.rs` | [`Context`] itself and [`HeaderLookup`], the transport's headers |
+//! | `extensions.rs` | [`Extensions`], typed values of any type |
+//! | `effects.rs` | [`ResponseEffects`], what methods ask the transport to add to its answer |
+//! | `cookie.rs` | [`Cookie`] and [`SameSite`] |
 
-use std::any::{Any, TypeId};
+mod cookie;
+mod effects;
+mod extensions;
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 
-use rustc_hash::FxHashMap;
+pub use cookie::{Cookie, SameSite};
+pub use effects::ResponseEffects;
+pub use extensions::Extensions;
 
 /// What a method may know about the call it serves, and what it may change in
 /// the transport's answer.
@@ -72,8 +84,8 @@ impl Context {
             peer_addr: None,
             connection_id: None,
             headers: None,
-            extensions: Extensions { map: None },
-            effects: Mutex::new(ResponseEffects { set: None }),
+            extensions: Extensions::EMPTY,
+            effects: Mutex::new(ResponseEffects::EMPTY),
         };
         &EMPTY
     }
@@ -163,14 +175,14 @@ impl Context {
     /// all sent). Dropped on [`Context::empty`], like every setter.
     pub fn set_header(&self, name: impl Into<String>, value: impl Into<String>) {
         if let Some(mut effects) = self.effects_to_set() {
-            effects.set_mut().headers.push((name.into(), value.into()));
+            effects.add_header(name.into(), value.into());
         }
     }
 
     /// Adds a cookie to the transport's response.
     pub fn set_cookie(&self, cookie: Cookie) {
         if let Some(mut effects) = self.effects_to_set() {
-            effects.set_mut().cookies.push(cookie);
+            effects.add_cookie(cookie);
         }
     }
 
@@ -178,7 +190,7 @@ impl Context {
     /// means is the transport's: rpc-http's `skip_compression` is one).
     pub fn set_response_extension<T: Send + Sync + 'static>(&self, value: T) {
         if let Some(mut effects) = self.effects_to_set() {
-            effects.set_mut().extensions.insert(value);
+            effects.add_extension(value);
         }
     }
 
@@ -249,300 +261,6 @@ impl HeaderLookup for Vec<(String, String)> {
     }
 }
 
-/// A map from type to value, for request-scoped data of any type.
-///
-/// ```
-/// use rpc_core::Extensions;
-///
-/// struct UserId(u64);
-/// let mut ext = Extensions::default();
-/// ext.insert(UserId(7));
-/// assert_eq!(ext.get::<UserId>().map(|id| id.0), Some(7));
-/// ```
-#[derive(Default)]
-pub struct Extensions {
-    // Boxed and lazy: most requests carry no extensions and pay nothing for them.
-    map: Option<Box<FxHashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
-}
-
-impl Extensions {
-    /// Inserts a value, returning the one of the same type it replaces.
-    pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
-        self.map
-            .get_or_insert_with(Box::default)
-            .insert(TypeId::of::<T>(), Box::new(value))
-            .and_then(|old| old.downcast().ok().map(|old| *old))
-    }
-
-    /// The value of type `T`, if any.
-    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.map.as_ref()?.get(&TypeId::of::<T>())?.downcast_ref()
-    }
-
-    /// The value of type `T`, mutably.
-    pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
-        self.map
-            .as_mut()?
-            .get_mut(&TypeId::of::<T>())?
-            .downcast_mut()
-    }
-
-    /// Removes and returns the value of type `T`.
-    pub fn remove<T: Send + Sync + 'static>(&mut self) -> Option<T> {
-        let old = self.map.as_mut()?.remove(&TypeId::of::<T>())?;
-        old.downcast().ok().map(|old| *old)
-    }
-
-    /// How many values are stored.
-    pub fn len(&self) -> usize {
-        self.map.as_ref().map_or(0, |map| map.len())
-    }
-
-    /// Whether nothing is stored.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl fmt::Debug for Extensions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Extensions")
-            .field("len", &self.len())
-            .finish()
-    }
-}
-
-/// Headers, cookies and typed values that methods asked the transport to
-/// act on in its answer.
-#[derive(Default)]
-pub struct ResponseEffects {
-    // Boxed and lazy: most calls set nothing, and the context that carries
-    // this stays small.
-    set: Option<Box<EffectsSet>>,
-}
-
-#[derive(Debug, Default)]
-struct EffectsSet {
-    headers: Vec<(String, String)>,
-    cookies: Vec<Cookie>,
-    extensions: Extensions,
-}
-
-impl fmt::Debug for ResponseEffects {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseEffects")
-            .field("headers", &self.headers())
-            .field("cookies", &self.cookies())
-            .field("extensions", self.extensions())
-            .finish()
-    }
-}
-
-/// What [`ResponseEffects::extensions`] shows when nothing was set.
-static NO_EXTENSIONS: Extensions = Extensions { map: None };
-
-impl ResponseEffects {
-    /// Headers to add, in the order they were set.
-    pub fn headers(&self) -> &[(String, String)] {
-        self.set.as_ref().map_or(&[], |set| &set.headers)
-    }
-
-    /// Cookies to set, in the order they were set.
-    pub fn cookies(&self) -> &[Cookie] {
-        self.set.as_ref().map_or(&[], |set| &set.cookies)
-    }
-
-    /// Typed values for the transport (a marker such as "do not compress").
-    pub fn extensions(&self) -> &Extensions {
-        self.set
-            .as_ref()
-            .map_or(&NO_EXTENSIONS, |set| &set.extensions)
-    }
-
-    /// Whether there is nothing to act on.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.set.as_ref().is_none_or(|set| {
-            set.headers.is_empty() && set.cookies.is_empty() && set.extensions.is_empty()
-        })
-    }
-
-    fn set_mut(&mut self) -> &mut EffectsSet {
-        self.set.get_or_insert_with(Box::default)
-    }
-}
-
-/// The `SameSite` attribute of a cookie.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SameSite {
-    /// Sent only with same-site requests.
-    Strict,
-    /// Sent with same-site requests and top-level navigations.
-    Lax,
-    /// Sent with all requests; browsers require `Secure` with it.
-    None,
-}
-
-/// A cookie for the transport to set, with its attributes.
-///
-/// Characters that may not appear in a cookie (`;`, `,`, spaces, quotes,
-/// backslashes, control and non-ASCII characters) are percent-encoded when
-/// the header is written, so no value can break out of its header.
-///
-/// ```
-/// use rpc_core::{Cookie, SameSite};
-///
-/// let cookie = Cookie::new("id", "a b;c")
-///     .path("/api")
-///     .max_age(3600)
-///     .secure(true)
-///     .same_site(SameSite::Strict);
-/// assert_eq!(cookie.to_string(), "id=a%20b%3Bc; Path=/api; Max-Age=3600; Secure; SameSite=Strict");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cookie {
-    name: String,
-    value: String,
-    path: Option<String>,
-    domain: Option<String>,
-    max_age: Option<i64>,
-    secure: bool,
-    http_only: bool,
-    same_site: Option<SameSite>,
-}
-
-impl Cookie {
-    /// A session cookie with no attributes.
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            value: value.into(),
-            path: None,
-            domain: None,
-            max_age: None,
-            secure: false,
-            http_only: false,
-            same_site: None,
-        }
-    }
-
-    /// A cookie that tells the client to delete `name` (empty value, `Max-Age=0`).
-    pub fn removal(name: impl Into<String>) -> Self {
-        Self::new(name, "").max_age(0)
-    }
-
-    /// The `Path` attribute.
-    #[must_use]
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
-        self
-    }
-
-    /// The `Domain` attribute.
-    #[must_use]
-    pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.domain = Some(domain.into());
-        self
-    }
-
-    /// The `Max-Age` attribute, in seconds.
-    #[must_use]
-    pub fn max_age(mut self, seconds: i64) -> Self {
-        self.max_age = Some(seconds);
-        self
-    }
-
-    /// The `Secure` attribute.
-    #[must_use]
-    pub fn secure(mut self, secure: bool) -> Self {
-        self.secure = secure;
-        self
-    }
-
-    /// The `HttpOnly` attribute.
-    #[must_use]
-    pub fn http_only(mut self, http_only: bool) -> Self {
-        self.http_only = http_only;
-        self
-    }
-
-    /// The `SameSite` attribute.
-    #[must_use]
-    pub fn same_site(mut self, same_site: SameSite) -> Self {
-        self.same_site = Some(same_site);
-        self
-    }
-
-    /// The cookie's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The cookie's value.
-    pub fn value(&self) -> &str {
-        &self.value
-    }
-}
-
-impl fmt::Display for Cookie {
-    /// Writes the value of a `Set-Cookie` header.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_encoded(f, &self.name, is_token_char)?;
-        f.write_str("=")?;
-        write_encoded(f, &self.value, is_cookie_octet)?;
-        if let Some(path) = &self.path {
-            f.write_str("; Path=")?;
-            write_encoded(f, path, is_attribute_char)?;
-        }
-        if let Some(domain) = &self.domain {
-            f.write_str("; Domain=")?;
-            write_encoded(f, domain, is_attribute_char)?;
-        }
-        if let Some(max_age) = self.max_age {
-            write!(f, "; Max-Age={max_age}")?;
-        }
-        if self.secure {
-            f.write_str("; Secure")?;
-        }
-        if self.http_only {
-            f.write_str("; HttpOnly")?;
-        }
-        match self.same_site {
-            Some(SameSite::Strict) => f.write_str("; SameSite=Strict")?,
-            Some(SameSite::Lax) => f.write_str("; SameSite=Lax")?,
-            Some(SameSite::None) => f.write_str("; SameSite=None")?,
-            None => {}
-        }
-        Ok(())
-    }
-}
-
-fn write_encoded(f: &mut fmt::Formatter<'_>, text: &str, allowed: fn(u8) -> bool) -> fmt::Result {
-    for &byte in text.as_bytes() {
-        if allowed(byte) && byte != b'%' {
-            f.write_str(std::str::from_utf8(&[byte]).map_err(|_| fmt::Error)?)?;
-        } else {
-            write!(f, "%{byte:02X}")?;
-        }
-    }
-    Ok(())
-}
-
-/// RFC 6265 cookie-octet.
-fn is_cookie_octet(byte: u8) -> bool {
-    matches!(byte, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E)
-}
-
-/// RFC 7230 tchar.
-fn is_token_char(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&byte)
-}
-
-/// Any visible ASCII but `;`.
-fn is_attribute_char(byte: u8) -> bool {
-    (0x21..=0x7E).contains(&byte) && byte != b';'
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,21 +284,6 @@ mod tests {
     }
 
     #[test]
-    fn extensions_are_typed() {
-        let ctx = Context::new().with(5u32).with("text");
-        assert_eq!(ctx.get::<u32>(), Some(&5));
-        assert_eq!(ctx.get::<&str>(), Some(&"text"));
-        assert_eq!(ctx.get::<u64>(), None);
-        let mut ext = Extensions::default();
-        assert!(ext.is_empty());
-        assert_eq!(ext.insert(1u8), None);
-        assert_eq!(ext.insert(2u8), Some(1));
-        *ext.get_mut::<u8>().unwrap() += 1;
-        assert_eq!(ext.remove::<u8>(), Some(3));
-        assert!(ext.is_empty());
-    }
-
-    #[test]
     fn effects_are_collected_once() {
         let ctx = Context::new();
         ctx.set_header("a", "1");
@@ -592,18 +295,5 @@ mod tests {
         assert_eq!(effects.extensions().get::<u8>(), Some(&7));
         assert_eq!(effects.cookies()[0].to_string(), "old=; Max-Age=0");
         assert!(ctx.take_response_effects().is_empty());
-    }
-
-    #[test]
-    fn cookie_text_cannot_break_out_of_its_header() {
-        let cookie = Cookie::new("a;b", "x\r\nSet-Cookie: evil=1")
-            .path("/;x")
-            .domain("é");
-        let text = cookie.to_string();
-        assert!(!text.contains('\r') && !text.contains('\n'));
-        assert_eq!(
-            text,
-            "a%3Bb=x%0D%0ASet-Cookie:%20evil=1; Path=/%3Bx; Domain=%C3%A9"
-        );
     }
 }

@@ -1,0 +1,15 @@
+//! The hook through which statistics and tracing see every call.
+
+use std::time::Duration;
+
+use crate::error::ErrorCode;
+
+/// Sees every method call a router makes; for statistics and tracing.
+///
+/// Set with [`Router::set_observer`]. Without one, dispatch reads no clock.
+pub trait Observer: Send + Sync + 'static {
+    /// Called when a method (found in the table) has finished: how long it
+    /// took, and the error code it answered with (`None` on success). Calls
+    /// sent as notifications are reported too.
+    fn on_call(&self, method: &str, elapsed: Duration, error: Option<ErrorCode>);
+}

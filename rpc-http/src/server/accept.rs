@@ -1,0 +1,91 @@
+//! The accept loop: a connection slot first, then a connection, until the
+//! server is asked to stop; then the graceful drain within the shutdown
+//! timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use super::connection::{Connection, ConnectionOptions};
+use super::listener::{self, Listener};
+use super::signal::stop_requested;
+use crate::service::RpcService;
+
+pub(super) struct AcceptLoop {
+    pub(super) listener: Listener,
+    pub(super) rpc: RpcService,
+    pub(super) options: Arc<ConnectionOptions>,
+    pub(super) max_connections: usize,
+    pub(super) shutdown_timeout: Duration,
+    pub(super) shutdown: watch::Receiver<bool>,
+}
+
+impl AcceptLoop {
+    pub(super) async fn run(mut self) {
+        let slots = Arc::new(Semaphore::new(self.max_connections));
+        let mut connections = JoinSet::new();
+        let mut next_id = 0u64;
+        loop {
+            // A free slot first, so that past the limit new connections wait in the backlog.
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
+                _ = stop_requested(&mut self.shutdown) => break,
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            };
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                _ = stop_requested(&mut self.shutdown) => break,
+            };
+            let accepted = match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a little and go on.
+                    tracing::warn!(error = %err, "accepting a connection failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            // Finished connections stay in the set until joined: reap them here,
+            // or a long-running server would keep one entry per connection ever served.
+            while connections.try_join_next().is_some() {}
+            next_id += 1;
+            let connection = Connection {
+                id: next_id,
+                rpc: self.rpc.clone(),
+                options: Arc::clone(&self.options),
+                shutdown: self.shutdown.clone(),
+                _slot: slot,
+            };
+            match accepted {
+                listener::Accepted::Tcp(stream, peer) => {
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(connection.serve_tcp(stream, peer));
+                }
+                #[cfg(unix)]
+                listener::Accepted::Unix(stream) => {
+                    connections.spawn(connection.serve(stream, None));
+                }
+            }
+        }
+        drop(self.listener);
+        let background = self.rpc.background().clone();
+        background.close();
+        let drain = async {
+            while connections.join_next().await.is_some() {}
+            background.wait().await;
+        };
+        if tokio::time::timeout(self.shutdown_timeout, drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout = ?self.shutdown_timeout,
+                "shutdown grace period over; closing the connections still open"
+            );
+            connections.abort_all();
+            self.rpc.cancel_background();
+        }
+    }
+}

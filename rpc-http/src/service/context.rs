@@ -1,0 +1,77 @@
+//! The context of a message: built from the request head when a method of
+//! the router may read it, and the answer's headers and cookies taken back
+//! from it.
+
+use http::{Response, StatusCode};
+use rpc_core::{Context, HeaderLookup};
+
+use super::response::{apply_effects, empty, json, ResponseBody};
+use crate::handoff::Meta;
+
+/// A message's context: none is built when no method of its router reads one.
+pub(super) struct MessageContext(Option<Context>);
+
+impl MessageContext {
+    /// Built from the request when the router reads contexts; dropped unread otherwise.
+    pub(super) fn new(reads_context: bool, parts: http::request::Parts, meta: Meta) -> Self {
+        MessageContext(reads_context.then(|| context(parts, meta)))
+    }
+
+    /// The context methods see: the message's own, or the shared empty one.
+    #[inline]
+    pub(super) fn get(&self) -> &Context {
+        self.0.as_ref().unwrap_or_else(|| Context::empty())
+    }
+
+    /// The HTTP answer to the message's answer, with the headers and cookies its methods set.
+    pub(super) fn respond(self, answer: Option<Vec<u8>>) -> Response<ResponseBody> {
+        let mut response = match answer {
+            Some(body) => json(StatusCode::OK, body),
+            None => empty(StatusCode::OK),
+        };
+        if let Some(ctx) = self.0 {
+            apply_effects(&mut response, ctx.into_response_effects());
+        }
+        response
+    }
+}
+
+/// The context of one message: peer, connection, headers and the request's other extensions.
+fn context(mut parts: http::request::Parts, meta: Meta) -> Context {
+    let mut ctx = Context::new();
+    // Extensions win over the connection's own facts: an app in front may know better (a proxy's client).
+    let extra = if parts.extensions.is_empty() {
+        Meta::default()
+    } else {
+        Meta::take_from(&mut parts.extensions)
+    };
+    if let Some(addr) = extra.peer.or(meta.peer) {
+        ctx = ctx.with_peer_addr(addr);
+    }
+    if let Some(id) = extra.connection.or(meta.connection) {
+        ctx = ctx.with_connection_id(id);
+    }
+    if !parts.extensions.is_empty() {
+        // What middleware put there (an authenticated user, say) stays reachable:
+        // `ctx.get::<http::Extensions>()`.
+        ctx = ctx.with(parts.extensions);
+    }
+    ctx.with_headers(Headers(parts.headers))
+}
+
+/// Request headers as methods see them, without copying the map.
+struct Headers(http::HeaderMap);
+
+impl HeaderLookup for Headers {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name)?.to_str().ok()
+    }
+
+    fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a str, &'a str)) {
+        for (name, value) in &self.0 {
+            if let Ok(value) = value.to_str() {
+                f(name.as_str(), value);
+            }
+        }
+    }
+}
