@@ -1,0 +1,168 @@
+//! HTTP methods and paths: 405 with `Allow`, 404 off the mounts, and several
+//! routers each at its own path.
+
+use http::{Method, StatusCode};
+use rpc_core::{Context, Error, Params, Router};
+use rpc_http::{HttpConfig, Server};
+
+use crate::support::{call, client, full, get, request, send, start, test_router};
+
+#[tokio::test]
+async fn other_http_methods_get_405_with_allow_and_unknown_paths_404() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .without_cors()
+            .mount("/api", test_router()),
+    )
+    .await;
+    let client = client();
+    for (method, path) in [
+        (Method::PUT, "/api"),
+        (Method::DELETE, "/api/"),
+        (Method::GET, "/api"),
+        (Method::HEAD, "/api"),
+    ] {
+        let reply = send(
+            &client,
+            request(method.clone(), addr, path).body(full("")).unwrap(),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(
+            reply.header("allow"),
+            Some("POST, OPTIONS"),
+            "{method} {path}"
+        );
+        if method != Method::HEAD {
+            assert_eq!(reply.json()["error"]["code"], -32600);
+        }
+    }
+    let reply = send(
+        &client,
+        request(Method::OPTIONS, addr, "/api")
+            .body(full(""))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(reply.header("allow"), Some("POST, OPTIONS"));
+
+    for path in ["/", "/other", "/api/ping", "/apix"] {
+        let reply = call(addr, path, r#"{"jsonrpc":"2.0","method":"ping","id":1}"#).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(reply.json()["error"]["code"], -32600, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn allow_names_get_where_the_get_fallback_answers() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .without_cors()
+            .config(HttpConfig::new().get(true))
+            .mount("/api", test_router()),
+    )
+    .await;
+    // The endpoint takes POST; a method's path takes GET.
+    for (method, path, status, allow) in [
+        (
+            Method::PUT,
+            "/api",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST, OPTIONS",
+        ),
+        (
+            Method::OPTIONS,
+            "/api",
+            StatusCode::NO_CONTENT,
+            "POST, OPTIONS",
+        ),
+        (
+            Method::PUT,
+            "/api/ping",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GET, OPTIONS",
+        ),
+        (
+            Method::POST,
+            "/api/ping",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GET, OPTIONS",
+        ),
+        (
+            Method::OPTIONS,
+            "/api/ping",
+            StatusCode::NO_CONTENT,
+            "GET, OPTIONS",
+        ),
+    ] {
+        let reply = send(
+            &client(),
+            request(method.clone(), addr, path).body(full("")).unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, status, "{method} {path}");
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+    }
+
+    // GET on the endpoint itself names no method: told so, not "no endpoint".
+    let reply = get(addr, "/api").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.json()["error"]["data"]
+        .as_str()
+        .unwrap()
+        .contains("method name"));
+    assert_eq!(
+        get(addr, "/elsewhere/ping").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn several_routers_answer_at_their_own_paths() {
+    let named = |name: &'static str| {
+        let mut router = Router::new();
+        router
+            .method("who", move |_: Params<'_>, _: &Context| {
+                Ok::<_, Error>(name)
+            })
+            .unwrap();
+        router
+    };
+    let mut admin = named("admin");
+    admin
+        .method("shutdown_all", |_: Params<'_>, _: &Context| {
+            Ok::<_, Error>(true)
+        })
+        .unwrap();
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .mount("/api", named("api"))
+            .mount("/admin", admin),
+    )
+    .await;
+    let who = r#"{"jsonrpc":"2.0","method":"who","id":1}"#;
+    for (path, name) in [
+        ("/api", "api"),
+        ("/api/", "api"),
+        ("/admin", "admin"),
+        ("/admin/", "admin"),
+    ] {
+        let reply = call(addr, path, who).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.json()["result"], name, "{path}");
+    }
+    // Each router has only its own methods.
+    let reply = call(
+        addr,
+        "/api",
+        r#"{"jsonrpc":"2.0","method":"shutdown_all","id":1}"#,
+    )
+    .await;
+    assert_eq!(reply.json()["error"]["code"], -32601);
+    assert_eq!(call(addr, "/", who).await.status, StatusCode::NOT_FOUND);
+}
