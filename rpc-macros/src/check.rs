@@ -3,18 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::TokenStream;
-use quote::ToTokens;
-
+use crate::constants::{MAX_PARAMS, RESERVED_PREFIX};
 use crate::ctxt::Ctxt;
 use crate::parse::model::{Arg, Method, Receiver, Service};
 use crate::parse::Input;
-
-/// The most parameters a method may decode (the arity of rpc-core's `ParamList` tuples).
-const MAX_PARAMS: usize = 16;
-
-/// The prefix JSON-RPC reserves for system methods.
-const RESERVED_PREFIX: &str = "rpc.";
+use crate::types::{borrows, mentions_self};
 
 pub(crate) fn check(cx: &Ctxt, service: &Service<'_>) {
     check_container(cx, service);
@@ -118,8 +111,9 @@ fn check_qualifiers(cx: &Ctxt, method: &Method<'_>) {
     }
 }
 
-/// Parameters have plain names and decodable types, there are at most 16 of
-/// them, names are unique, and the context (at most one) is taken as `&Context`.
+/// Parameters have plain names and decodable types, there are at most
+/// [`MAX_PARAMS`] of them, names are unique, and the context (at most one)
+/// is taken as `&Context`.
 fn check_args(cx: &Ctxt, method: &Method<'_>) {
     let mut names: HashMap<&str, String> = HashMap::new();
     let mut contexts = 0;
@@ -185,8 +179,7 @@ fn check_blocking(cx: &Ctxt, method: &Method<'_>) {
         return;
     };
     for param in method.params() {
-        let text = param.ty.to_token_stream().to_string();
-        if text.contains('&') || text.contains('\'') {
+        if borrows(param.ty) {
             cx.error_spanned_by(
                 param.ty,
                 "a blocking method runs on another thread, so its parameters are owned: `String`, not `&str`",
@@ -246,13 +239,13 @@ const GENERATED_NAMES: &[&str] = &[
 /// A Rust method may not take a name the generated code uses; the RPC name
 /// is free, so the fix is a rename with `#[rpc(name = "...")]`.
 fn check_generated_names(cx: &Ctxt, method: &Method<'_>) {
-    let ident = &method.sig.ident;
+    let ident = method.name.rust();
     if GENERATED_NAMES.iter().any(|name| ident == name) {
         cx.error_spanned_by(
             ident,
             format!(
                 "`{ident}` is taken by the generated client or router; rename the Rust method and keep the RPC name with `#[rpc(name = \"{}\")]`",
-                method.name.rsplit('.').next().unwrap_or(&method.name)
+                method.name.served().base()
             ),
         );
     }
@@ -263,7 +256,7 @@ fn check_generated_names(cx: &Ctxt, method: &Method<'_>) {
 /// and return types must be concrete.
 fn check_types_are_concrete(cx: &Ctxt, method: &Method<'_>) {
     for param in method.params() {
-        if mentions_self(param.ty.to_token_stream()) {
+        if mentions_self(param.ty) {
             cx.error_spanned_by(
                 param.ty,
                 "RPC parameter types cannot mention `Self`; write the concrete type",
@@ -273,7 +266,7 @@ fn check_types_are_concrete(cx: &Ctxt, method: &Method<'_>) {
     if let syn::ReturnType::Type(_, ty) = &method.sig.output {
         if matches!(**ty, syn::Type::ImplTrait(_)) {
             cx.error_spanned_by(ty, "RPC methods return a concrete type (write `async fn` for futures), not `impl Trait`");
-        } else if mentions_self(ty.to_token_stream()) {
+        } else if mentions_self(ty) {
             cx.error_spanned_by(
                 ty,
                 "RPC return types cannot mention `Self`; write the concrete type",
@@ -282,24 +275,19 @@ fn check_types_are_concrete(cx: &Ctxt, method: &Method<'_>) {
     }
 }
 
-/// Whether the tokens name `Self` anywhere, nested groups included.
-fn mentions_self(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|token| match token {
-        proc_macro2::TokenTree::Ident(ident) => ident == "Self",
-        proc_macro2::TokenTree::Group(group) => mentions_self(group.stream()),
-        _ => false,
-    })
-}
-
-/// Names are non-empty and stay out of the reserved `rpc.` prefix.
+/// Names are non-empty (something follows the last separator) and stay out
+/// of the reserved `rpc.` prefix.
 fn check_names(cx: &Ctxt, method: &Method<'_>) {
-    for (name, tokens) in method.all_names() {
-        if name.is_empty() || name.ends_with('.') {
-            cx.error_spanned_by(tokens, "method names may not be empty");
-        } else if name.starts_with(RESERVED_PREFIX) {
+    for name in method.name.all() {
+        if name.is_empty() {
+            cx.error_spanned_by(name.tokens(), "method names may not be empty");
+        } else if name.full().starts_with(RESERVED_PREFIX) {
             cx.error_spanned_by(
-                tokens,
-                format!("`{name}` starts with `{RESERVED_PREFIX}`, which JSON-RPC reserves for system methods"),
+                name.tokens(),
+                format!(
+                    "`{}` starts with `{RESERVED_PREFIX}`, which JSON-RPC reserves for system methods",
+                    name.full()
+                ),
             );
         }
     }
@@ -309,20 +297,21 @@ fn check_names(cx: &Ctxt, method: &Method<'_>) {
 fn check_unique_names(cx: &Ctxt, service: &Service<'_>) {
     let mut owners: HashMap<&str, String> = HashMap::new();
     for method in &service.methods {
-        let owner = method.sig.ident.to_string();
+        let owner = method.name.rust().to_string();
         let mut own = HashSet::new();
-        for (name, tokens) in method.all_names() {
-            if !own.insert(name.as_str()) {
+        for name in method.name.all() {
+            let full = name.full();
+            if !own.insert(full) {
                 cx.error_spanned_by(
-                    tokens,
-                    format!("method `{owner}` lists the name `{name}` twice"),
+                    name.tokens(),
+                    format!("method `{owner}` lists the name `{full}` twice"),
                 );
                 continue;
             }
-            if let Some(first) = owners.insert(name, owner.clone()) {
+            if let Some(first) = owners.insert(full, owner.clone()) {
                 cx.error_spanned_by(
-                    tokens,
-                    format!("method `{owner}` answers to `{name}`, which is already the name of method `{first}`"),
+                    name.tokens(),
+                    format!("method `{owner}` answers to `{full}`, which is already the name of method `{first}`"),
                 );
             }
         }

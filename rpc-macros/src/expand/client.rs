@@ -1,22 +1,23 @@
 //! The typed client stub and its batch builder.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
+use syn::Path;
 
-use super::server::nameable;
 use super::{listing, respan, Paths};
 use crate::parse::attr::ParamStyle;
 use crate::parse::model::{Method, Ret, Service};
+use crate::types::{nameable, owned};
 
 // Input:
 //     #[rpc] impl Calculator { fn add(&self, a: i64, b: i64) -> i64 { .. } }
 // Output:
 //     pub struct CalculatorClient<T> { client: Client<T> }
 //     impl<T: Transport> CalculatorClient<T> {
-//         pub fn new(transport: __T) -> Self { .. }
+//         pub fn new(transport: T) -> Self { .. }
 //         pub fn add(&self, a: i64, b: i64) -> impl Future<Output = Result<i64, ClientError>> + Send + '_ {
-//             self.client.request("add", (a, b))
+//             self.client.send_request(self.client.prepare_request("add", (a, b,)))
 //         }
 //     }
 //     impl CalculatorClient<()> { pub const METHODS: &'static [MethodInfo] = &[..]; }
@@ -25,6 +26,8 @@ use crate::parse::model::{Method, Ret, Service};
 //         pub fn add(&mut self, a: i64, b: i64) -> Result<BatchEntry<i64>, ClientError> { .. }
 //         pub async fn send(self) -> Result<BatchResponse, ClientError> { .. }
 //     }
+//
+// One method of each per RPC method, from `Call::client_fn` and `Call::batch_fn`.
 pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let vis = &service.vis;
@@ -38,11 +41,13 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
         "A batch of calls to [`{service_name}`], built with typed methods; sent with `send`."
     );
     let methods = listing::methods(service, paths);
-    let calls = service
+    let calls: Vec<Call<'_>> = service
         .methods
         .iter()
-        .map(|method| client_fn(method, paths));
-    let batch_calls = service.methods.iter().map(|method| batch_fn(method, paths));
+        .map(|method| Call::new(method, paths))
+        .collect();
+    let client_fns = calls.iter().map(Call::client_fn);
+    let batch_fns = calls.iter().map(Call::batch_fn);
 
     quote! {
         #[doc = #client_doc]
@@ -97,7 +102,7 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
                 #batch { batch: self.client.batch() }
             }
 
-            #(#calls)*
+            #(#client_fns)*
         }
 
         #[doc = #batch_doc]
@@ -125,7 +130,7 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
                 self.batch.send().await
             }
 
-            #(#batch_calls)*
+            #(#batch_fns)*
         }
     }
 }
@@ -160,14 +165,13 @@ fn params_expr(method: &Method<'_>, paths: &Paths) -> TokenStream {
     }
 }
 
+/// The user's docs, then what the call does.
 fn docs(method: &Method<'_>) -> TokenStream {
+    let name = method.name.served().full();
     let summary = if method.attrs.notification {
-        format!(
-            "Sends `{}` as a notification; does not wait for it to run.",
-            method.name
-        )
+        format!("Sends `{name}` as a notification; does not wait for it to run.")
     } else {
-        format!("Calls `{}`.", method.name)
+        format!("Calls `{name}`.")
     };
     let user_docs = method
         .original_attrs
@@ -207,86 +211,44 @@ fn client_checks(method: &Method<'_>, paths: &Paths) -> Vec<TokenStream> {
     checks
 }
 
-/// The type a client receives for a result type: borrowed types become
-/// owned, at any depth (`&str` → `String`, `&[T]` → `Vec<T>`, `&T` → `T`,
-/// `Option<&str>` → `Option<String>`, `Cow<'a, str>` → `Cow<'static, str>`),
-/// since an answer outlives the buffer it was read from.
-fn owned(ty: &TokenStream, krate: &syn::Path) -> TokenStream {
-    match syn::parse2::<syn::Type>(ty.clone()) {
-        Ok(mut ty) => {
-            make_owned(&mut ty, krate);
-            ty.to_token_stream()
-        }
-        Err(_) => ty.clone(),
+/// `<'a, ..>` when the method has lifetime parameters (the only generics it may have).
+fn lifetimes(method: &Method<'_>) -> TokenStream {
+    let generics = &method.sig.generics;
+    if generics.params.is_empty() {
+        TokenStream::new()
+    } else {
+        let params = &generics.params;
+        quote!(<#params>)
     }
 }
 
-fn make_owned(ty: &mut syn::Type, krate: &syn::Path) {
-    match ty {
-        syn::Type::Reference(reference) => {
-            let replacement: syn::Type = match &mut *reference.elem {
-                syn::Type::Path(path) if path.path.is_ident("str") => {
-                    syn::parse_quote!(#krate::__private::String)
-                }
-                syn::Type::Slice(slice) => {
-                    make_owned(&mut slice.elem, krate);
-                    let elem = &slice.elem;
-                    syn::parse_quote!(#krate::__private::Vec<#elem>)
-                }
-                elem => {
-                    make_owned(elem, krate);
-                    elem.clone()
-                }
-            };
-            *ty = replacement;
-        }
-        syn::Type::Path(path) => {
-            for segment in &mut path.path.segments {
-                if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
-                    for arg in &mut args.args {
-                        if let syn::GenericArgument::Type(inner) = arg {
-                            make_owned(inner, krate);
-                        }
-                    }
-                    // An answer outlives the buffer it was read from: `Cow<'a, str>`
-                    // comes back as `Cow<'static, str>`, which owns its text.
-                    for arg in &mut args.args {
-                        if let syn::GenericArgument::Lifetime(lifetime) = arg {
-                            lifetime.ident = syn::Ident::new("static", lifetime.ident.span());
-                        }
-                    }
-                }
-            }
-        }
-        syn::Type::Tuple(tuple) => tuple
-            .elems
-            .iter_mut()
-            .for_each(|elem| make_owned(elem, krate)),
-        syn::Type::Array(array) => make_owned(&mut array.elem, krate),
-        syn::Type::Paren(paren) => make_owned(&mut paren.elem, krate),
-        syn::Type::Group(group) => make_owned(&mut group.elem, krate),
-        _ => {}
-    }
-}
-
-/// What a client method and a batch method of one RPC method share.
-struct Call {
-    ident: syn::Ident,
+/// What the four generators of one RPC method share (client or batch,
+/// request or notification): everything but the receiver, the return type
+/// and the body.
+struct Call<'a> {
+    krate: &'a Path,
+    method: &'a Method<'a>,
+    /// The name the call is sent under.
+    name: &'a str,
     /// The method's lifetime parameters, which borrowed argument types name.
     lifetimes: TokenStream,
-    name: String,
+    /// `a: i64, b: &str`: the RPC parameters, as the method takes them.
     args: Vec<TokenStream>,
+    /// The params value sent.
     params: TokenStream,
+    /// The user's docs and a summary of the call.
     docs: TokenStream,
+    /// Bounds that report unusable types at the user's tokens.
     checks: Vec<TokenStream>,
 }
 
-impl Call {
-    fn new(method: &Method<'_>, paths: &Paths) -> Self {
+impl<'a> Call<'a> {
+    fn new(method: &'a Method<'a>, paths: &'a Paths) -> Self {
         Call {
-            ident: method.sig.ident.clone(),
+            krate: &paths.krate,
+            method,
+            name: method.name.served().full(),
             lifetimes: lifetimes(method),
-            name: method.name.clone(),
             args: method
                 .params()
                 .map(|param| {
@@ -299,96 +261,160 @@ impl Call {
             checks: client_checks(method, paths),
         }
     }
-}
 
-/// `<'a, ..>` when the method has lifetime parameters (the only generics it may have).
-fn lifetimes(method: &Method<'_>) -> TokenStream {
-    let generics = &method.sig.generics;
-    if generics.params.is_empty() {
-        TokenStream::new()
-    } else {
-        let params = &generics.params;
-        quote!(<#params>)
+    /// The method of the typed client.
+    fn client_fn(&self) -> TokenStream {
+        if self.method.attrs.notification {
+            client_notification(self)
+        } else {
+            client_request(self)
+        }
+    }
+
+    /// The method of the typed batch.
+    fn batch_fn(&self) -> TokenStream {
+        if self.method.attrs.notification {
+            batch_notification(self)
+        } else {
+            batch_request(self)
+        }
+    }
+
+    /// The frame every generator fills: docs, signature, bound checks, and
+    /// `body`, with `receiver` and `output` its own.
+    fn function(
+        &self,
+        receiver: TokenStream,
+        output: TokenStream,
+        body: TokenStream,
+    ) -> TokenStream {
+        let Call {
+            method,
+            lifetimes,
+            args,
+            docs,
+            checks,
+            ..
+        } = self;
+        let ident = method.name.rust();
+        quote! {
+            #docs
+            #[allow(unreachable_pub)]
+            pub fn #ident #lifetimes (#receiver, #(#args),*) #output
+            where
+                #(#checks,)*
+            {
+                #body
+            }
+        }
+    }
+
+    /// What the caller receives on success, owned.
+    fn success(&self) -> TokenStream {
+        owned(&self.method.ret.success(), self.krate)
+    }
+
+    /// What every call fails with.
+    fn error(&self) -> TokenStream {
+        let krate = self.krate;
+        quote!(#krate::client::ClientError)
     }
 }
 
-fn client_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
-    let krate = &paths.krate;
+// Input:
+//     fn add(&self, a: i64, b: i64) -> i64
+// Output:
+//     pub fn add(&self, a: i64, b: i64)
+//         -> impl Future<Output = Result<i64, ClientError>> + Send + '_
+//     where i64: Serialize, i64: Serialize, i64: DeserializeOwned,
+//     { self.client.send_request(self.client.prepare_request("add", (a, b,))) }
+//
+// The `Result` carries the span of the method's return type, so that errors
+// about it point there.
+fn client_request(call: &Call<'_>) -> TokenStream {
     let Call {
-        ident,
-        lifetimes,
+        krate,
+        method,
         name,
-        args,
         params,
-        docs,
-        checks,
-    } = Call::new(method, paths);
-    let error = quote!(#krate::client::ClientError);
-    if method.attrs.notification {
+        ..
+    } = call;
+    let (success, error) = (call.success(), call.error());
+    let output =
+        quote_spanned!(method.sig.output.span()=> #krate::__private::Result<#success, #error>);
+    call.function(
+        quote!(&self),
         quote! {
-            #docs
-            #[allow(unreachable_pub)]
-            pub fn #ident #lifetimes (&self, #(#args),*)
-                -> impl #krate::__private::Future<Output = #krate::__private::Result<(), #error>> + #krate::__private::Send + '_
-            where
-                #(#checks,)*
-            {
-                self.client.send_notification(self.client.prepare_notification(#name, #params))
-            }
-        }
-    } else {
-        let success = owned(&method.ret.success(), krate);
-        let output =
-            quote_spanned!(method.sig.output.span()=> #krate::__private::Result<#success, #error>);
-        quote! {
-            #docs
-            #[allow(unreachable_pub)]
-            pub fn #ident #lifetimes (&self, #(#args),*)
-                -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send + '_
-            where
-                #(#checks,)*
-            {
-                self.client.send_request(self.client.prepare_request(#name, #params))
-            }
-        }
-    }
+            -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send + '_
+        },
+        quote!(self.client.send_request(self.client.prepare_request(#name, #params))),
+    )
 }
 
-fn batch_fn(method: &Method<'_>, paths: &Paths) -> TokenStream {
-    let krate = &paths.krate;
+// Input:
+//     #[rpc(notification)] fn log(&self, line: String)
+// Output:
+//     pub fn log(&self, line: String)
+//         -> impl Future<Output = Result<(), ClientError>> + Send + '_
+//     where String: Serialize,
+//     { self.client.send_notification(self.client.prepare_notification("log", (line,))) }
+fn client_notification(call: &Call<'_>) -> TokenStream {
     let Call {
-        ident,
-        lifetimes,
+        krate,
         name,
-        args,
         params,
-        docs,
-        checks,
-    } = Call::new(method, paths);
-    let error = quote!(#krate::client::ClientError);
-    if method.attrs.notification {
+        ..
+    } = call;
+    let error = call.error();
+    call.function(
+        quote!(&self),
         quote! {
-            #docs
-            #[allow(unreachable_pub)]
-            pub fn #ident #lifetimes (&mut self, #(#args),*) -> #krate::__private::Result<(), #error>
-            where
-                #(#checks,)*
-            {
-                self.batch.notify(#name, #params)
-            }
-        }
-    } else {
-        let success = owned(&method.ret.success(), krate);
+            -> impl #krate::__private::Future<Output = #krate::__private::Result<(), #error>> + #krate::__private::Send + '_
+        },
+        quote!(self.client.send_notification(self.client.prepare_notification(#name, #params))),
+    )
+}
+
+// Input:
+//     fn add(&self, a: i64, b: i64) -> i64
+// Output:
+//     pub fn add(&mut self, a: i64, b: i64) -> Result<BatchEntry<i64>, ClientError>
+//     where i64: Serialize, i64: Serialize, i64: DeserializeOwned,
+//     { self.batch.request("add", (a, b,)) }
+fn batch_request(call: &Call<'_>) -> TokenStream {
+    let Call {
+        krate,
+        name,
+        params,
+        ..
+    } = call;
+    let (success, error) = (call.success(), call.error());
+    call.function(
+        quote!(&mut self),
         quote! {
-            #docs
-            #[allow(unreachable_pub)]
-            pub fn #ident #lifetimes (&mut self, #(#args),*)
-                -> #krate::__private::Result<#krate::client::BatchEntry<#success>, #error>
-            where
-                #(#checks,)*
-            {
-                self.batch.request(#name, #params)
-            }
-        }
-    }
+            -> #krate::__private::Result<#krate::client::BatchEntry<#success>, #error>
+        },
+        quote!(self.batch.request(#name, #params)),
+    )
+}
+
+// Input:
+//     #[rpc(notification)] fn log(&self, line: String)
+// Output:
+//     pub fn log(&mut self, line: String) -> Result<(), ClientError>
+//     where String: Serialize,
+//     { self.batch.notify("log", (line,)) }
+fn batch_notification(call: &Call<'_>) -> TokenStream {
+    let Call {
+        krate,
+        name,
+        params,
+        ..
+    } = call;
+    let error = call.error();
+    call.function(
+        quote!(&mut self),
+        quote!(-> #krate::__private::Result<(), #error>),
+        quote!(self.batch.notify(#name, #params)),
+    )
 }

@@ -5,6 +5,7 @@ use quote::{quote, ToTokens};
 
 use super::Paths;
 use crate::parse::model::{Method, Service};
+use crate::parse::name::ServedName;
 
 // Input:
 //     /// Adds.
@@ -20,8 +21,8 @@ pub(crate) fn methods(service: &Service<'_>, paths: &Paths) -> TokenStream {
 
 fn entry(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
-    let name = &method.name;
-    let aliases = method.aliases.iter().map(|(alias, _)| alias);
+    let name = method.name.served().full();
+    let aliases = method.name.aliases().iter().map(ServedName::full);
     let params = method.params().map(|param| {
         let name = &param.name;
         let ty = type_text(param.ty);

@@ -2,8 +2,9 @@
 //! glue, the typed client and the listing.
 
 mod client;
+mod handler;
 mod listing;
-pub(crate) mod server;
+mod server;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -92,7 +93,7 @@ fn generate(service: &Service<'_>) -> TokenStream {
             let served: Vec<&Ident> = service
                 .methods
                 .iter()
-                .map(|method| &method.sig.ident)
+                .map(|method| method.name.rust())
                 .collect();
             make_futures_send(&mut item, &served, &paths);
             let glue = server::generate_for_trait(service, &paths);

@@ -1,13 +1,17 @@
-//! The router glue: one `Method` per RPC method, decoding params straight
-//! into the argument types through rpc-core's one-pass decoder.
+//! The router glue: `into_router` and `router_from_arc`, which add one
+//! `Method` per RPC method (built by `handler`) under its name and aliases,
+//! and the bounds that report unusable types at the user's tokens.
 
-use proc_macro2::{Group, Ident, TokenStream, TokenTree};
-use quote::{quote, quote_spanned, ToTokens};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::ItemImpl;
 
+use super::handler::method_expr;
 use super::{local, respan, Paths};
-use crate::parse::model::{is_str_ref, Arg, Method, Ret, Service};
+use crate::parse::model::{Ret, Service};
+use crate::parse::name::ServedName;
+use crate::types::{erase_lifetimes, nameable};
 
 // Input:
 //     #[rpc] impl Calculator { fn add(&self, a: i64, b: i64) -> i64 { a + b } }
@@ -126,60 +130,6 @@ fn type_checks(service: &Service<'_>, paths: &Paths) -> Vec<TokenStream> {
     checks
 }
 
-/// Whether a type can stand in a where clause as written: no references,
-/// lifetimes or `Self`.
-pub(crate) fn nameable(ty: &impl quote::ToTokens) -> bool {
-    let text = ty.to_token_stream().to_string();
-    !text.contains('&')
-        && !text.contains('\'')
-        && !text
-            .split(|c: char| !c.is_alphanumeric() && c != '_')
-            .any(|word| word == "Self")
-}
-
-/// A type of `method` as generated code can name it: the method's own
-/// lifetime parameters, not in scope there, replaced by `'_` (inferred).
-/// Other lifetimes (`'static`, a `for<'x>` binder's) stay.
-fn erase_lifetimes(method: &Method<'_>, ty: &syn::Type) -> TokenStream {
-    let own: Vec<&Ident> = method
-        .sig
-        .generics
-        .lifetimes()
-        .map(|param| &param.lifetime.ident)
-        .collect();
-    if own.is_empty() {
-        return ty.to_token_stream();
-    }
-    erase_in(ty.to_token_stream(), &own)
-}
-
-fn erase_in(tokens: TokenStream, own: &[&Ident]) -> TokenStream {
-    let mut out = Vec::new();
-    let mut tokens = tokens.into_iter().peekable();
-    while let Some(token) = tokens.next() {
-        match token {
-            TokenTree::Punct(quote) if quote.as_char() == '\'' => {
-                let named = match tokens.peek() {
-                    Some(TokenTree::Ident(name)) if own.contains(&name) => Some(name.span()),
-                    _ => None,
-                };
-                out.push(TokenTree::Punct(quote));
-                if let Some(span) = named {
-                    tokens.next();
-                    out.push(TokenTree::Ident(Ident::new("_", span)));
-                }
-            }
-            TokenTree::Group(group) => {
-                let mut erased = Group::new(group.delimiter(), erase_in(group.stream(), own));
-                erased.set_span(group.span());
-                out.push(TokenTree::Group(erased));
-            }
-            other => out.push(other),
-        }
-    }
-    out.into_iter().collect()
-}
-
 fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let router = local("router");
@@ -190,7 +140,7 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
         .iter()
         .filter_map(|method| match &method.ret {
             Ret::Plain(ty) => {
-                let erased = erase_lifetimes(method, ty);
+                let erased = erase_lifetimes(&method.sig.generics, ty);
                 Some(quote_spanned! {ty.span()=>
                     let _: #krate::__private::NotAResult = {
                         #[allow(unused_imports)]
@@ -208,8 +158,8 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
             // Transports then need not build a context for its messages.
             expr = quote!(#krate::Method::ignores_context(#expr));
         }
-        let name = &method.name;
-        let aliases = method.aliases.iter().map(|(alias, _)| alias);
+        let name = method.name.served().full();
+        let aliases = method.name.aliases().iter().map(ServedName::full);
         quote! {
             {
                 let #method_var = #expr;
@@ -223,166 +173,5 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
         let mut #router = #krate::Router::new();
         #( #inserts )*
         #router
-    }
-}
-
-/// The `Method` value for one RPC method: sync, async or blocking.
-fn method_expr(
-    service: &Service<'_>,
-    method: &Method<'_>,
-    index: usize,
-    paths: &Paths,
-) -> TokenStream {
-    let krate = &paths.krate;
-    let client = &service.client;
-    let allow_unknown = service.attrs.allow_unknown_params;
-    let (this, svc, params, ctx, sink, args) = (
-        local("this"),
-        local("svc"),
-        local("params"),
-        local("__ctx"),
-        local("sink"),
-        local("args"),
-    );
-    let value = local("value");
-
-    let bindings = method.params().map(|param| &param.ident);
-    let decode_types: Vec<TokenStream> = method
-        .params()
-        .map(|param| {
-            let ty = param.ty;
-            let decoded = if is_str_ref(ty) {
-                quote_spanned!(ty.span()=> #krate::__private::StrArg<'_>)
-            } else {
-                erase_lifetimes(method, ty)
-            };
-            // A parameter with a default may be absent.
-            if param.default.is_some() {
-                quote_spanned!(ty.span()=> #krate::__private::Option<#decoded>)
-            } else {
-                decoded
-            }
-        })
-        .collect();
-    // `&str` arguments arrive as `StrArg` (borrowed, or owned when escaped) and are lent out here.
-    let lend_strs = method
-        .params()
-        .filter(|param| is_str_ref(param.ty))
-        .map(|param| {
-            let ident = &param.ident;
-            if param.default.is_some() {
-                // Still optional: the default is filled in below.
-                quote! {
-                    let #ident: #krate::__private::Option<&str> = match &#ident {
-                        #krate::__private::Some(arg) => #krate::__private::Some(&arg.0),
-                        #krate::__private::None => #krate::__private::None,
-                    };
-                }
-            } else {
-                quote!(let #ident: &str = &#ident.0;)
-            }
-        });
-    let lend_strs = quote!(#(#lend_strs)*);
-    let decode = if method.flattened().is_some() {
-        quote! {
-            let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
-                #krate::__private::Result::map(#krate::Params::parse(#params), |whole| (whole,));
-        }
-    } else {
-        quote! {
-            let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
-                #krate::Params::decode_with(#params, #client::<()>::METHODS[#index].params, #allow_unknown);
-        }
-    };
-    let bind = quote! { let (#(#bindings,)*) = #args?; #lend_strs };
-    let defaults = method.params().filter_map(|param| {
-        let default = param.default.as_ref()?;
-        let ident = &param.ident;
-        let ty = param.ty;
-        let named = erase_lifetimes(method, ty);
-        Some(match default {
-            None => quote_spanned! {ty.span()=>
-                let #ident: #named = #krate::__private::Option::unwrap_or_default(#ident);
-            },
-            Some(expr) => quote_spanned! {expr.span()=>
-                let #ident: #named = #krate::__private::Option::unwrap_or_else(#ident, || #expr);
-            },
-        })
-    });
-    let defaults = quote!(#(#defaults)*);
-    let call_args = method.args.iter().map(|arg| match arg {
-        Arg::Param(param) => {
-            let ident = &param.ident;
-            quote!(#ident)
-        }
-        _ => quote!(#ctx),
-    });
-    let ident = &method.sig.ident;
-
-    if method.attrs.blocking.is_some() {
-        let call = quote!(Self::#ident(&#svc, #(#call_args),*));
-        let to_result = match &method.ret {
-            Ret::Unit => quote!({ #call; #krate::__private::Ok(()) }),
-            Ret::Plain(ty) => quote_spanned!(ty.span()=> #krate::__private::ok(#call)),
-            Ret::Result { original, .. } => {
-                quote_spanned!(original.span()=> #krate::__private::Result::map_err(#call, #krate::__private::Into::into))
-            }
-        };
-        return quote! {
-            #krate::Method::async_with_state(
-                #krate::__private::Arc::new(#krate::__private::Arc::clone(&#this)),
-                |#svc: &#krate::__private::Arc<Self>, #params, _, #sink| {
-                    #decode
-                    let #svc = #krate::__private::Arc::clone(#svc);
-                    #krate::__private::Box::pin(async move {
-                        #bind
-                        let #value = #krate::__private::run_blocking(move || {
-                            #defaults
-                            #to_result
-                        })
-                        .await?;
-                        #sink.write(&#value)
-                    })
-                },
-            )
-        };
-    }
-
-    let call = if method.is_async() {
-        quote!(Self::#ident(#svc, #(#call_args),*).await)
-    } else {
-        quote!(Self::#ident(#svc, #(#call_args),*))
-    };
-    let write = match &method.ret {
-        Ret::Unit => quote!({ #call; #sink.write(&()) }),
-        Ret::Plain(ty) => quote_spanned!(ty.span()=> #sink.write(&#call)),
-        Ret::Result { original, .. } => quote_spanned!(original.span()=> #sink.write_result(#call)),
-    };
-    if method.is_async() {
-        quote! {
-            #krate::Method::async_with_state(
-                #krate::__private::Arc::clone(&#this),
-                |#svc: &Self, #params, #ctx, #sink| {
-                    #decode
-                    #krate::__private::Box::pin(async move {
-                        #bind
-                        #defaults
-                        #write
-                    })
-                },
-            )
-        }
-    } else {
-        quote! {
-            #krate::Method::sync_with_state(
-                #krate::__private::Arc::clone(&#this),
-                |#svc: &Self, #params, #ctx, #sink| {
-                    #decode
-                    #bind
-                    #defaults
-                    #write
-                },
-            )
-        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod attr;
 pub(crate) mod model;
+pub(crate) mod name;
 
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, ItemImpl, ItemTrait, Token, Visibility};

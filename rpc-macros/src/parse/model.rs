@@ -6,13 +6,14 @@ use quote::{format_ident, ToTokens};
 use syn::ext::IdentExt;
 use syn::{
     Attribute, Expr, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, ItemTrait, Lit,
-    LitStr, Meta, Pat, PathArguments, ReturnType, Signature, TraitItem, TraitItemFn, Type,
-    Visibility,
+    Meta, Pat, PathArguments, ReturnType, Signature, TraitItem, TraitItemFn, Type, Visibility,
 };
 
 use super::attr::{ContainerAttrs, MethodAttrs, ParamAttrs, ParamStyle};
+use super::name::MethodName;
 use super::Input;
 use crate::ctxt::Ctxt;
+use crate::types::{context_type, is_option};
 
 /// A whole service: the methods of an impl block or a trait.
 pub(crate) struct Service<'a> {
@@ -30,12 +31,8 @@ pub(crate) struct Method<'a> {
     pub(crate) sig: &'a Signature,
     pub(crate) original_attrs: &'a [Attribute],
     pub(crate) attrs: MethodAttrs,
-    /// The full name callers use (namespace applied).
-    pub(crate) name: String,
-    /// The tokens that named it (the rename literal or the identifier), for errors.
-    pub(crate) name_tokens: TokenStream,
-    /// Full alias names with the literal each came from.
-    pub(crate) aliases: Vec<(String, LitStr)>,
+    /// The Rust name, the name callers use and the aliases.
+    pub(crate) name: MethodName,
     pub(crate) receiver: Receiver,
     pub(crate) args: Vec<Arg<'a>>,
     pub(crate) ret: Ret<'a>,
@@ -205,23 +202,12 @@ impl<'a> Method<'a> {
             return None;
         }
 
-        let base = match &method_attrs.name {
-            Some(lit) => lit.value(),
-            None => sig.ident.unraw().to_string(),
-        };
-        let name_tokens = match &method_attrs.name {
-            Some(lit) => lit.to_token_stream(),
-            None => sig.ident.to_token_stream(),
-        };
-        let qualify = |name: &str| match &container.namespace {
-            Some(namespace) => format!("{}.{name}", namespace.value()),
-            None => name.to_owned(),
-        };
-        let aliases = method_attrs
-            .aliases
-            .iter()
-            .map(|lit| (qualify(&lit.value()), lit.clone()))
-            .collect();
+        let name = MethodName::new(
+            container.namespace.as_ref(),
+            &sig.ident,
+            method_attrs.name.as_ref(),
+            &method_attrs.aliases,
+        );
         let args = sig
             .inputs
             .iter()
@@ -233,9 +219,7 @@ impl<'a> Method<'a> {
         Some(Method {
             sig,
             original_attrs: attrs,
-            name: qualify(&base),
-            name_tokens,
-            aliases,
+            name,
             receiver,
             args,
             ret: Ret::from_return_type(&sig.output),
@@ -250,15 +234,6 @@ impl<'a> Method<'a> {
             Arg::Param(param) => Some(&**param),
             _ => None,
         })
-    }
-
-    /// The name and every alias, each with the tokens it came from (for errors).
-    pub(crate) fn all_names(&self) -> impl Iterator<Item = (&String, TokenStream)> {
-        std::iter::once((&self.name, self.name_tokens.clone())).chain(
-            self.aliases
-                .iter()
-                .map(|(name, lit)| (name, lit.to_token_stream())),
-        )
     }
 
     /// The parameter that takes the whole `params` member, if one does.
@@ -322,41 +297,6 @@ impl<'a> Arg<'a> {
             flatten: attrs.flatten,
             default: attrs.default,
         }))
-    }
-}
-
-/// `&Context`, `&'a rpc_core::Context`, ...: `Some((by_ref, mutable))` when
-/// the last path segment is `Context`.
-fn context_type(ty: &Type) -> Option<(bool, bool)> {
-    let (inner, by_ref, mutable) = match ty {
-        Type::Reference(reference) => (&*reference.elem, true, reference.mutability.is_some()),
-        other => (other, false, false),
-    };
-    match inner {
-        Type::Path(path) if path.qself.is_none() => {
-            let last = path.path.segments.last()?;
-            (last.ident == "Context" && last.arguments.is_none()).then_some((by_ref, mutable))
-        }
-        _ => None,
-    }
-}
-
-/// Whether the type is exactly `&str` (any lifetime), decoded through `StrArg`.
-pub(crate) fn is_str_ref(ty: &Type) -> bool {
-    match ty {
-        Type::Reference(reference) if reference.mutability.is_none() => {
-            matches!(&*reference.elem, Type::Path(path) if path.qself.is_none() && path.path.is_ident("str"))
-        }
-        _ => false,
-    }
-}
-
-fn is_option(ty: &Type) -> bool {
-    match ty {
-        Type::Path(path) => path.path.segments.last().is_some_and(|last| {
-            last.ident == "Option" && matches!(last.arguments, PathArguments::AngleBracketed(_))
-        }),
-        _ => false,
     }
 }
 
