@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let server = Server::bind("127.0.0.1:0")
         .mount("/api", router)
-        .config(HttpConfig::new().get(true).jsonp(true))
+        .config(HttpConfig::new().with_get_fallback(true).with_jsonp(true))
         .stats(&stats)
         .start()
         .await?;

@@ -4,6 +4,22 @@ use std::time::Duration;
 
 /// How the HTTP service treats requests: limits, timeouts and the GET fallback.
 ///
+/// Each option has a getter (`max_body_size()`) and a setter that returns
+/// the changed value (`with_max_body_size(n)`), as rpc-core's
+/// [`Limits`](rpc_core::Limits) has.
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_http::HttpConfig;
+///
+/// let config = HttpConfig::new()
+///     .with_max_body_size(1 << 20)
+///     .with_request_timeout(Some(Duration::from_secs(5)));
+/// assert_eq!(config.max_body_size(), 1 << 20);
+/// assert_eq!(config.request_timeout(), Some(Duration::from_secs(5)));
+/// assert!(!config.get_fallback());
+/// ```
+///
 /// | option | default | what happens at the limit |
 /// |---|---|---|
 /// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
@@ -11,7 +27,7 @@ use std::time::Duration;
 /// | [`request_timeout`](Self::request_timeout) | 60 s | the call (asynchronous methods) is cancelled and answered with `-32000`, `data: "request timed out"` |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |
 /// | [`notification_concurrency`](Self::notification_concurrency) | 64 | further notification-only messages for the pool wait for a slot before they are acknowledged |
-/// | [`get`](Self::get) | off | `GET` is answered with `405` |
+/// | [`get_fallback`](Self::get_fallback) | off | `GET` is answered with `405` |
 /// | [`jsonp`](Self::jsonp) | off | the `callback` parameter is ignored |
 ///
 /// Limits of the server itself (connections, header read timeout, shutdown
@@ -49,8 +65,44 @@ impl HttpConfig {
     }
 
     /// The largest request body accepted, in bytes (after decompression).
+    pub fn max_body_size(&self) -> usize {
+        self.max_body_size
+    }
+
+    /// How long a request's body may take to arrive once the service waits
+    /// for it; `None` for no limit.
+    pub fn body_read_timeout(&self) -> Option<Duration> {
+        self.body_read_timeout
+    }
+
+    /// How long one message may run before it is cancelled; `None` for no limit.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.request_timeout
+    }
+
+    /// How many messages may be in progress at once.
+    pub fn max_concurrent_requests(&self) -> usize {
+        self.max_concurrent_requests
+    }
+
+    /// How many notification-only messages may run in the background at once.
+    pub fn notification_concurrency(&self) -> usize {
+        self.notification_concurrency
+    }
+
+    /// Whether `GET <mount>/<method>?...` calls the method.
+    pub fn get_fallback(&self) -> bool {
+        self.get
+    }
+
+    /// Whether a `GET` with a `callback` parameter is answered as JSONP.
+    pub fn jsonp(&self) -> bool {
+        self.jsonp
+    }
+
+    /// The largest request body accepted, in bytes (after decompression).
     #[must_use]
-    pub fn max_body_size(mut self, bytes: usize) -> Self {
+    pub fn with_max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;
         self
     }
@@ -68,7 +120,7 @@ impl HttpConfig {
     /// with its timer enabled (as the [`Server`](crate::Server)'s is); turn
     /// both off to embed the service in a runtime without one.
     #[must_use]
-    pub fn body_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+    pub fn with_body_read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.body_read_timeout = timeout;
         self
     }
@@ -79,7 +131,7 @@ impl HttpConfig {
     /// only synchronous methods is normally answered in the poll that reads
     /// it, with no timer; nothing could interrupt it anyway.
     #[must_use]
-    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+    pub fn with_request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = timeout;
         self
     }
@@ -92,7 +144,7 @@ impl HttpConfig {
     /// slot is free, without taking one: it is over before another message
     /// could run on its thread.
     #[must_use]
-    pub fn max_concurrent_requests(mut self, count: usize) -> Self {
+    pub fn with_max_concurrent_requests(mut self, count: usize) -> Self {
         self.max_concurrent_requests = count.max(1);
         self
     }
@@ -106,7 +158,7 @@ impl HttpConfig {
     /// that produced its answer (by then normally written): the client does
     /// not wait for it either, and it needs no task.
     #[must_use]
-    pub fn notification_concurrency(mut self, count: usize) -> Self {
+    pub fn with_notification_concurrency(mut self, count: usize) -> Self {
         self.notification_concurrency = count.max(1);
         self
     }
@@ -123,12 +175,12 @@ impl HttpConfig {
     /// cached and logged by proxies. Enable it only for methods without side
     /// effects that need no secret.
     #[must_use]
-    pub fn get(mut self, enabled: bool) -> Self {
+    pub fn with_get_fallback(mut self, enabled: bool) -> Self {
         self.get = enabled;
         self
     }
 
-    /// With [`get`](Self::get) on, answers a request carrying
+    /// With [`get_fallback`](Self::get_fallback) on, answers a request carrying
     /// `callback=<name>` (or `jsonp=<name>`) as JSONP: `name(<response>);`
     /// with `Content-Type: application/javascript`. The name must look like a
     /// JavaScript identifier path (`cb`, `app.handlers.cb`, at most 128 bytes);
@@ -137,7 +189,7 @@ impl HttpConfig {
     /// **Security:** JSONP hands the answer to any page that asks, whatever
     /// its origin: never enable it for data a stranger must not read.
     #[must_use]
-    pub fn jsonp(mut self, enabled: bool) -> Self {
+    pub fn with_jsonp(mut self, enabled: bool) -> Self {
         self.jsonp = enabled;
         self
     }

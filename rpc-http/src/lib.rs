@@ -39,7 +39,7 @@ mod server;
 mod service;
 mod stats;
 
-pub use client::HttpClient;
+pub use client::{HttpClient, HttpClientBuilder};
 pub use config::HttpConfig;
 pub use error::Error;
 pub use handoff::PeerAddr;

@@ -282,12 +282,36 @@ async fn nothing_listening_is_a_connect_error() {
 }
 
 #[tokio::test]
+async fn a_taken_address_is_a_bind_error_that_keeps_its_io_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = within(Server::bind(addr.as_str()).mount("/", Router::new()).start())
+        .await
+        .unwrap_err();
+    assert!(err.is_bind(), "{err:?}");
+    assert!(err.to_string().contains(&addr), "{err}");
+    let io = std::error::Error::source(&err)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .expect("the io::Error is the source");
+    assert_eq!(io.kind(), std::io::ErrorKind::AddrInUse);
+}
+
+#[test]
+fn bad_header_names_and_values_are_header_errors_not_url_errors() {
+    for (name, value) in [("bad name", "x"), ("x-ok", "line\nbreak")] {
+        let err = HttpClient::builder().header(name, value).unwrap_err();
+        assert!(err.is_invalid_header() && !err.is_invalid_uri(), "{err:?}");
+        assert!(err.to_string().starts_with("invalid header"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn a_body_over_the_server_limit_gets_the_servers_json_rpc_error() {
     let (router, _, _) = api();
     let (server, url) = start(
         Server::bind("127.0.0.1:0")
             .mount("/", router)
-            .config(HttpConfig::new().max_body_size(100)),
+            .config(HttpConfig::new().with_max_body_size(100)),
     )
     .await;
     let client = ApiClient::new(HttpClient::new(&url).unwrap());
@@ -310,7 +334,7 @@ async fn a_refused_notification_is_an_error_not_a_success() {
     let (server, url) = start(
         Server::bind("127.0.0.1:0")
             .mount("/", router)
-            .config(HttpConfig::new().max_body_size(50)),
+            .config(HttpConfig::new().with_max_body_size(50)),
     )
     .await;
     let client = ApiClient::new(HttpClient::new(&url).unwrap());

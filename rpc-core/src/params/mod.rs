@@ -108,10 +108,8 @@ impl<'a> Params<'a> {
         let text = self.raw.unwrap_or("null");
         serde_json::from_str(text).map_err(|err| {
             let reason = message_of(&err);
-            Error::invalid_params(format!("Invalid params: {reason}")).with_data(&ParamErrorData {
-                reason: &reason,
-                ..ParamErrorData::default()
-            })
+            Error::invalid_params(format!("Invalid params: {reason}"))
+                .with_data(&ParamErrorData::reason(&reason))
         })
     }
 
@@ -269,6 +267,14 @@ mod tests {
         assert_eq!(
             err.message(),
             "Invalid params: expected at most 2 parameters, got 4"
+        );
+        let value = raw("[1, 2]");
+        let err = Params::new(Some(&value))
+            .decode::<(i32,)>(&["a"])
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "Invalid params: expected at most 1 parameter, got 2"
         );
     }
 

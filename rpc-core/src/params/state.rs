@@ -120,77 +120,69 @@ impl<'n> DecodeState<'n> {
     #[cold]
     pub(super) fn into_error(self, err: &serde_json::Error) -> Error {
         let reason = message_of(err);
+        let answer = |detail: &str, data: ParamErrorData<'_>| {
+            Error::invalid_params(format!("Invalid params: {detail}")).with_data(&data)
+        };
         match &self.failure {
             Some(Failure::Invalid { index }) => {
                 let name = self.name(*index);
-                Error::invalid_params(format!(
-                    "Invalid params: parameter `{name}` (position {index}): {reason}"
-                ))
-                .with_data(&ParamErrorData {
-                    param: Some(&name),
-                    position: Some(*index),
-                    expected: self.type_name(*index),
-                    reason: &reason,
-                })
+                let detail = format!("parameter `{name}` (position {index}): {reason}");
+                answer(&detail, self.about(*index, &name, &reason))
             }
             Some(Failure::Missing { index }) => {
                 let name = self.name(*index);
-                Error::invalid_params(format!(
-                    "Invalid params: missing parameter `{name}` (position {index})"
-                ))
-                .with_data(&ParamErrorData {
-                    param: Some(&name),
-                    position: Some(*index),
-                    expected: self.type_name(*index),
-                    reason: "missing",
-                })
-            }
-            Some(Failure::TooMany { got }) => {
-                let reason = format!("expected at most {} parameters, got {got}", self.len);
-                Error::invalid_params(format!("Invalid params: {reason}")).with_data(
-                    &ParamErrorData {
-                        reason: &reason,
-                        ..ParamErrorData::default()
-                    },
-                )
-            }
-            Some(Failure::Unknown { name }) => {
-                let expected: Vec<String> = (0..self.len)
-                    .map(|index| format!("`{}`", self.name(index)))
-                    .collect();
-                let reason = if expected.is_empty() {
-                    format!("unknown parameter `{name}`; this method takes none")
-                } else {
-                    format!(
-                        "unknown parameter `{name}`; expected one of: {}",
-                        expected.join(", ")
-                    )
-                };
-                Error::invalid_params(format!("Invalid params: {reason}")).with_data(
-                    &ParamErrorData {
-                        param: Some(name),
-                        reason: &reason,
-                        ..ParamErrorData::default()
-                    },
-                )
+                let detail = format!("missing parameter `{name}` (position {index})");
+                answer(&detail, self.about(*index, &name, "missing"))
             }
             Some(Failure::Duplicate { index }) => {
                 let name = self.name(*index);
-                Error::invalid_params(format!("Invalid params: parameter `{name}` given twice"))
-                    .with_data(&ParamErrorData {
-                        param: Some(&name),
-                        position: Some(*index),
-                        reason: "given twice",
-                        ..ParamErrorData::default()
-                    })
+                let detail = format!("parameter `{name}` given twice");
+                let data = ParamErrorData {
+                    expected: None,
+                    ..self.about(*index, &name, "given twice")
+                };
+                answer(&detail, data)
             }
-            None => Error::invalid_params(format!("Invalid params: {reason}")).with_data(
-                &ParamErrorData {
-                    reason: &reason,
-                    ..ParamErrorData::default()
-                },
-            ),
+            Some(Failure::TooMany { got }) => {
+                let most = self.len;
+                let noun = if most == 1 { "parameter" } else { "parameters" };
+                let detail = format!("expected at most {most} {noun}, got {got}");
+                answer(&detail, ParamErrorData::reason(&detail))
+            }
+            Some(Failure::Unknown { name }) => {
+                let detail = self.unknown_detail(name);
+                let data = ParamErrorData {
+                    param: Some(name),
+                    ..ParamErrorData::reason(&detail)
+                };
+                answer(&detail, data)
+            }
+            None => answer(&reason, ParamErrorData::reason(&reason)),
         }
+    }
+
+    /// The `data` of an error about the argument at `index`.
+    fn about<'a>(&'a self, index: usize, name: &'a str, reason: &'a str) -> ParamErrorData<'a> {
+        ParamErrorData {
+            param: Some(name),
+            position: Some(index),
+            expected: self.type_name(index),
+            reason,
+        }
+    }
+
+    /// Why the named member `name` is refused, with the names that are known.
+    fn unknown_detail(&self, name: &str) -> String {
+        if self.len == 0 {
+            return format!("unknown parameter `{name}`; this method takes none");
+        }
+        let expected: Vec<String> = (0..self.len)
+            .map(|index| format!("`{}`", self.name(index)))
+            .collect();
+        format!(
+            "unknown parameter `{name}`; expected one of: {}",
+            expected.join(", ")
+        )
     }
 }
 
@@ -201,6 +193,16 @@ pub(super) struct ParamErrorData<'a> {
     pub(super) position: Option<usize>,
     pub(super) expected: Option<&'a str>,
     pub(super) reason: &'a str,
+}
+
+impl<'a> ParamErrorData<'a> {
+    /// Data with only a reason.
+    pub(super) fn reason(reason: &'a str) -> Self {
+        ParamErrorData {
+            reason,
+            ..ParamErrorData::default()
+        }
+    }
 }
 
 impl Serialize for ParamErrorData<'_> {

@@ -23,20 +23,35 @@ pub(super) struct AcceptLoop {
 }
 
 impl AcceptLoop {
+    /// Accepts until the server is asked to stop, then drains.
     pub(super) async fn run(mut self) {
-        let slots = Arc::new(Semaphore::new(self.max_connections));
         let mut connections = JoinSet::new();
+        self.accept(&mut connections).await;
+        let AcceptLoop {
+            listener,
+            rpc,
+            shutdown_timeout,
+            ..
+        } = self;
+        // No new connections from here on.
+        drop(listener);
+        drain(&rpc, shutdown_timeout, connections).await;
+    }
+
+    /// Serves every connection it accepts, one slot each, until shutdown.
+    async fn accept(&mut self, connections: &mut JoinSet<()>) {
+        let slots = Arc::new(Semaphore::new(self.max_connections));
         let mut next_id = 0u64;
         loop {
             // A free slot first, so that past the limit new connections wait in the backlog.
             let slot = tokio::select! {
                 slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
-                _ = stop_requested(&mut self.shutdown) => break,
+                _ = stop_requested(&mut self.shutdown) => return,
                 Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             };
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
-                _ = stop_requested(&mut self.shutdown) => break,
+                _ = stop_requested(&mut self.shutdown) => return,
             };
             let accepted = match accepted {
                 Ok(accepted) => accepted,
@@ -69,23 +84,24 @@ impl AcceptLoop {
                 }
             }
         }
-        drop(self.listener);
-        let background = self.rpc.background().clone();
-        background.close();
-        let drain = async {
-            while connections.join_next().await.is_some() {}
-            background.wait().await;
-        };
-        if tokio::time::timeout(self.shutdown_timeout, drain)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                timeout = ?self.shutdown_timeout,
-                "shutdown grace period over; closing the connections still open"
-            );
-            connections.abort_all();
-            self.rpc.cancel_background();
-        }
+    }
+}
+
+/// Lets open connections and background notifications finish within the
+/// shutdown timeout, then closes what is left.
+async fn drain(rpc: &RpcService, shutdown_timeout: Duration, mut connections: JoinSet<()>) {
+    let background = rpc.background().clone();
+    background.close();
+    let drain = async {
+        while connections.join_next().await.is_some() {}
+        background.wait().await;
+    };
+    if tokio::time::timeout(shutdown_timeout, drain).await.is_err() {
+        tracing::warn!(
+            timeout = ?shutdown_timeout,
+            "shutdown grace period over; closing the connections still open"
+        );
+        connections.abort_all();
+        rpc.cancel_background();
     }
 }

@@ -1,6 +1,6 @@
 //! The `GET` fallback: `GET <mount>/<method>?name=value` calls the method
 //! with named params from the query string, optionally answered as JSONP.
-//! Off unless [`HttpConfig::get`](crate::HttpConfig::get) turns it on.
+//! Off unless [`HttpConfig::with_get_fallback`](crate::HttpConfig::get) turns it on.
 
 use std::sync::Arc;
 

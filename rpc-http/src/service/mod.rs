@@ -76,7 +76,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// | `POST` of only notifications | `200` with an empty body at once; the methods run after it (see [`HttpConfig::notification_concurrency`]) |
 /// | `POST` with another `Content-Type` | `415` (accepted: `application/json`, `application/json-rpc`, `application/jsonrequest`; a charset other than UTF-8 is refused; no `Content-Type` at all is accepted) |
 /// | `POST` body over the limit | `413` |
-/// | `GET` (when enabled) | see [`HttpConfig::get`] |
+/// | `GET` (when enabled) | see [`HttpConfig::with_get_fallback`] |
 /// | `OPTIONS` | `204` with `Allow` (CORS preflights are answered by the CORS layer of [`Server`](crate::Server)) |
 /// | any other method | `405` with `Allow` |
 /// | a path with no router | `404` |

@@ -133,7 +133,7 @@ async fn skip_compression_keeps_an_answer_uncompressed() {
 async fn gzip_request_bodies_are_accepted_and_limited_after_decompression() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().max_body_size(1_000))
+            .config(HttpConfig::new().with_max_body_size(1_000))
             .mount("/", test_router()),
     )
     .await;

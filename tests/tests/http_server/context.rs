@@ -98,7 +98,7 @@ async fn a_router_whose_methods_all_ignore_the_context_builds_none() {
     assert!(mixed.reads_context());
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().get(true))
+            .config(HttpConfig::new().with_get_fallback(true))
             .mount("/free", context_free)
             .mount("/mixed", mixed),
     )

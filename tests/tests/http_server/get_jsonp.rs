@@ -11,7 +11,7 @@ use crate::support::{get, start, test_router};
 async fn get_calls_the_method_with_named_params_from_the_query() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().get(true))
+            .config(HttpConfig::new().with_get_fallback(true))
             .mount("/", test_router())
             .mount("/api", test_router()),
     )
@@ -55,7 +55,7 @@ async fn get_picks_the_most_specific_mount() {
     // `/api/who` to it as the method `api/who`.
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().get(true))
+            .config(HttpConfig::new().with_get_fallback(true))
             .mount("/", named("root"))
             .mount("/api", named("api")),
     )
@@ -68,7 +68,7 @@ async fn get_picks_the_most_specific_mount() {
 async fn the_callback_parameter_is_ignored_when_jsonp_is_off() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().get(true))
+            .config(HttpConfig::new().with_get_fallback(true))
             .mount("/", test_router()),
     )
     .await;
@@ -87,7 +87,7 @@ async fn the_callback_parameter_is_ignored_when_jsonp_is_off() {
 async fn jsonp_wraps_the_answer_in_the_callback() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().get(true).jsonp(true))
+            .config(HttpConfig::new().with_get_fallback(true).with_jsonp(true))
             .mount("/api", test_router()),
     )
     .await;

@@ -38,7 +38,7 @@ fn chunked(body: &str) -> Body {
 async fn bodies_over_the_limit_get_413() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().max_body_size(100))
+            .config(HttpConfig::new().with_max_body_size(100))
             .mount("/", test_router()),
     )
     .await;
@@ -132,7 +132,7 @@ async fn past_max_connections_a_new_connection_waits_for_a_free_slot() {
 async fn past_max_concurrent_requests_calls_wait_their_turn() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().max_concurrent_requests(1))
+            .config(HttpConfig::new().with_max_concurrent_requests(1))
             .mount("/", test_router()),
     )
     .await;
@@ -167,7 +167,7 @@ async fn past_the_notification_pool_acknowledgements_wait_for_a_slot() {
     }
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().notification_concurrency(1))
+            .config(HttpConfig::new().with_notification_concurrency(1))
             .mount("/", router),
     )
     .await;

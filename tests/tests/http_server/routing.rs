@@ -63,7 +63,7 @@ async fn allow_names_get_where_the_get_fallback_answers() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
             .without_cors()
-            .config(HttpConfig::new().get(true))
+            .config(HttpConfig::new().with_get_fallback(true))
             .mount("/api", test_router()),
     )
     .await;

@@ -36,7 +36,7 @@ async fn start_impatient() -> (ServerHandle, SocketAddr) {
 async fn a_call_past_the_request_timeout_is_answered_with_32000() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().request_timeout(Some(Duration::from_millis(100))))
+            .config(HttpConfig::new().with_request_timeout(Some(Duration::from_millis(100))))
             .mount("/", test_router()),
     )
     .await;
@@ -92,7 +92,7 @@ async fn a_client_that_stalls_inside_its_body_gets_408_and_frees_its_slot() {
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
             .max_connections(1)
-            .config(HttpConfig::new().body_read_timeout(Some(Duration::from_millis(200))))
+            .config(HttpConfig::new().with_body_read_timeout(Some(Duration::from_millis(200))))
             .mount("/", test_router()),
     )
     .await;
