@@ -81,9 +81,11 @@ macro_rules! for_each_tuple {
 }
 
 pub mod client;
+pub mod connection;
 mod context;
 mod dispatch;
 mod error;
+pub mod guard;
 mod handler;
 mod limits;
 mod listing;
@@ -91,6 +93,7 @@ mod observer;
 mod params;
 mod protocol;
 mod router;
+mod session;
 
 #[doc(hidden)]
 pub mod __private;
@@ -108,3 +111,4 @@ pub use observer::Observer;
 pub use params::{ParamList, ParamNames, Params};
 pub use protocol::{error_response, Id, Request};
 pub use router::{Router, RouterError, NAMESPACE_SEPARATOR, RESERVED_PREFIX};
+pub use session::{Identity, Session};

@@ -1,6 +1,13 @@
 //! Options of the HTTP service, with their defaults.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use rpc_core::{Context, Identity};
+
+#[cfg(feature = "ws")]
+use crate::ws::WsConfig;
 
 /// How the HTTP service treats requests: limits, timeouts and the GET fallback.
 ///
@@ -29,6 +36,8 @@ use std::time::Duration;
 /// | [`notification_concurrency`](Self::notification_concurrency) | 64 | further notification-only messages for the pool wait for a slot before they are acknowledged |
 /// | [`get_fallback`](Self::get_fallback) | off | `GET` is answered with `405` |
 /// | [`jsonp`](Self::jsonp) | off | the `callback` parameter is ignored |
+/// | [`authenticator`](Self::with_authenticator) | none | guards see no identity unless a method logs one in |
+/// | [`websocket`](Self::websocket) | on, see [`WsConfig`](crate::WsConfig) | (with the `ws` feature) |
 ///
 /// Limits of the server itself (connections, header read timeout, shutdown
 /// grace) are on [`Server`](crate::Server); limits of the protocol (batch
@@ -42,6 +51,28 @@ pub struct HttpConfig {
     pub(crate) notification_concurrency: usize,
     pub(crate) get: bool,
     pub(crate) jsonp: bool,
+    pub(crate) authenticator: Option<Authenticator>,
+    #[cfg(feature = "ws")]
+    pub(crate) websocket: WsConfig,
+}
+
+/// Reads who is calling from a request (a header, a cookie) and logs them in.
+#[derive(Clone)]
+pub(crate) struct Authenticator(Arc<dyn Fn(&Context) -> Option<Identity> + Send + Sync>);
+
+impl Authenticator {
+    /// Logs the caller of `ctx` in, if the request says who they are.
+    pub(crate) fn authenticate(&self, ctx: &Context) {
+        if let Some(identity) = (self.0)(ctx) {
+            ctx.session().set_identity(identity);
+        }
+    }
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Authenticator")
+    }
 }
 
 impl Default for HttpConfig {
@@ -54,6 +85,9 @@ impl Default for HttpConfig {
             notification_concurrency: 64,
             get: false,
             jsonp: false,
+            authenticator: None,
+            #[cfg(feature = "ws")]
+            websocket: WsConfig::default(),
         }
     }
 }
@@ -191,6 +225,47 @@ impl HttpConfig {
     #[must_use]
     pub fn with_jsonp(mut self, enabled: bool) -> Self {
         self.jsonp = enabled;
+        self
+    }
+
+    /// Reads who is calling from each request's headers or cookies (an API
+    /// key, a session cookie) and logs them in for the
+    /// [guards](rpc_core::guard), in the request's session (over WebSocket,
+    /// once, in the connection's). `None` leaves the caller unknown.
+    ///
+    /// It runs where a context is built: for every request of a router with
+    /// a method that reads its context (a guarded one does), once per
+    /// WebSocket connection.
+    ///
+    /// ```
+    /// use rpc_core::{Context, Identity};
+    /// use rpc_http::HttpConfig;
+    ///
+    /// let config = HttpConfig::new().with_authenticator(|ctx: &Context| {
+    ///     (ctx.header("x-api-key")? == "secret").then(|| Identity::new("service").with_permission("admin"))
+    /// });
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn with_authenticator(
+        mut self,
+        authenticate: impl Fn(&Context) -> Option<Identity> + Send + Sync + 'static,
+    ) -> Self {
+        self.authenticator = Some(Authenticator(Arc::new(authenticate)));
+        self
+    }
+
+    /// How mounts serve WebSocket connections.
+    #[cfg(feature = "ws")]
+    pub fn websocket(&self) -> &WsConfig {
+        &self.websocket
+    }
+
+    /// Sets [`websocket`](Self::websocket).
+    #[cfg(feature = "ws")]
+    #[must_use]
+    pub fn with_websocket(mut self, config: WsConfig) -> Self {
+        self.websocket = config;
         self
     }
 }

@@ -38,6 +38,8 @@ mod handoff;
 mod server;
 mod service;
 mod stats;
+#[cfg(feature = "ws")]
+mod ws;
 
 pub use client::{HttpClient, HttpClientBuilder};
 pub use config::HttpConfig;
@@ -48,6 +50,8 @@ pub use server::TlsConfig;
 pub use server::{Compression, Server, ServerHandle};
 pub use service::{InfallibleFuture, ResponseBody, ResponseFuture, RpcService, RpcServiceBuilder};
 pub use stats::{MethodSnapshot, Snapshot, Stats};
+#[cfg(feature = "ws")]
+pub use ws::{WsClient, WsClientBuilder, WsConfig};
 
 /// Re-exported so CORS policies can be built without naming tower-http in your manifest.
 pub use tower_http::cors;

@@ -285,9 +285,13 @@ async fn nothing_listening_is_a_connect_error() {
 async fn a_taken_address_is_a_bind_error_that_keeps_its_io_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let err = within(Server::bind(addr.as_str()).mount("/", Router::new()).start())
-        .await
-        .unwrap_err();
+    let err = within(
+        Server::bind(addr.as_str())
+            .mount("/", Router::new())
+            .start(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.is_bind(), "{err:?}");
     assert!(err.to_string().contains(&addr), "{err}");
     let io = std::error::Error::source(&err)

@@ -35,6 +35,14 @@ pub trait Transport: Send + Sync {
     /// Sends a notification, or a batch of only notifications. Resolves once
     /// the message is handed over; it never waits for the method to run.
     fn notify(&self, message: Vec<u8>) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// The sequence every client on this transport takes its ids from, when
+    /// they must be unique across clients (a connection that many clients
+    /// share matches answers by id). `None`, the default, lets each client
+    /// count from 1.
+    fn shared_ids(&self) -> Option<&AtomicU64> {
+        None
+    }
 }
 
 /// A JSON-RPC client over any [`Transport`].
@@ -106,7 +114,10 @@ impl<T: Transport> Client<T> {
     }
 
     fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
+        self.transport
+            .shared_ids()
+            .unwrap_or(&self.next_id)
+            .fetch_add(1, Ordering::Relaxed)
     }
 
     /// Calls `method` and decodes its result into `R`.

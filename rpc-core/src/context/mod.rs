@@ -13,7 +13,11 @@ mod extensions;
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use crate::connection::Peer;
+use crate::error::{Error, ErrorCode};
+use crate::session::Session;
 
 pub use cookie::{Cookie, SameSite};
 pub use effects::ResponseEffects;
@@ -34,6 +38,12 @@ pub use extensions::Extensions;
 /// [`take_response_effects`](Self::take_response_effects) (or, when done with
 /// the context, [`into_response_effects`](Self::into_response_effects)) after dispatch.
 ///
+/// On a connection that carries many messages (WebSocket) the transport
+/// builds one context for the connection's whole life: it also holds the
+/// [`Peer`] (to call the other end back) and the connection's [`Session`].
+/// Such a context has no answer to carry headers or cookies, so what methods
+/// set on it is dropped.
+///
 /// ```
 /// use rpc_core::{Context, Cookie};
 ///
@@ -48,7 +58,6 @@ pub use extensions::Extensions;
 /// assert_eq!(effects.headers()[0], ("x-served-by".to_owned(), "node-1".to_owned()));
 /// assert_eq!(effects.cookies()[0].to_string(), "seen=1; Path=/; HttpOnly");
 /// ```
-#[derive(Default)]
 pub struct Context {
     peer_addr: Option<SocketAddr>,
     connection_id: Option<u64>,
@@ -56,6 +65,27 @@ pub struct Context {
     extensions: Extensions,
     // Locked only by methods that set something; never on the plain request path.
     effects: Mutex<ResponseEffects>,
+    /// Whether a transport reads the effects back (an HTTP answer does; a
+    /// connection's context and the shared empty one do not).
+    keeps_effects: bool,
+    /// Built on first use unless the transport gave one (a connection's).
+    session: OnceLock<Arc<Session>>,
+    peer: Option<Peer>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Self {
+            peer_addr: None,
+            connection_id: None,
+            headers: None,
+            extensions: Extensions::EMPTY,
+            effects: Mutex::new(ResponseEffects::EMPTY),
+            keeps_effects: true,
+            session: OnceLock::new(),
+            peer: None,
+        }
+    }
 }
 
 impl Context {
@@ -86,8 +116,60 @@ impl Context {
             headers: None,
             extensions: Extensions::EMPTY,
             effects: Mutex::new(ResponseEffects::EMPTY),
+            keeps_effects: false,
+            session: OnceLock::new(),
+            peer: None,
         };
         &EMPTY
+    }
+
+    /// Gives the context the session of a connection, shared by all its messages.
+    #[must_use]
+    pub fn with_session(self, session: Arc<Session>) -> Self {
+        // A fresh context's cell is empty: setting cannot fail.
+        let _ = self.session.set(session);
+        self
+    }
+
+    /// Gives the context a handle to the other end of its connection.
+    #[must_use]
+    pub fn with_peer(mut self, peer: Peer) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// Drops what methods set for the answer (headers, cookies): for a
+    /// context a transport keeps for a whole connection, which has no answer
+    /// to carry them.
+    #[must_use]
+    pub fn dropping_response_effects(mut self) -> Self {
+        self.keeps_effects = false;
+        self
+    }
+
+    /// The state of the connection (over HTTP, of the request): who is
+    /// logged in, and what methods keep for later calls. See [`Session`].
+    ///
+    /// The shared [`empty`](Self::empty) context hands out a session that
+    /// keeps nothing: a method declared to ignore its context must not carry
+    /// state from one caller to the next.
+    pub fn session(&self) -> &Session {
+        if std::ptr::eq(self, Self::empty()) {
+            static INERT: Session = Session::inert();
+            return &INERT;
+        }
+        self.session.get_or_init(Arc::default)
+    }
+
+    /// The other end of the connection the message came on, to call it back
+    /// (`ClientApiClient::new(ctx.peer()?.clone())`). Over HTTP there is none,
+    /// and the error says so: answer with it.
+    pub fn peer(&self) -> Result<&Peer, Error> {
+        self.peer.as_ref().ok_or_else(|| {
+            Error::new(ErrorCode::SERVER_ERROR, "No connection to call back").with_data(
+                "this transport carries one request and its answer; calls to the client need a WebSocket connection",
+            )
+        })
     }
 
     /// Sets the remote peer's address.
@@ -208,12 +290,13 @@ impl Context {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The effects to add to; `None` on the shared [`empty`](Self::empty)
-    /// context, which no answer reads (its effects would pile up unsent).
+    /// The effects to add to; `None` on a context no answer reads (the
+    /// shared [`empty`](Self::empty) one, a connection's), where they would
+    /// pile up unsent.
     fn effects_to_set(&self) -> Option<std::sync::MutexGuard<'_, ResponseEffects>> {
-        if std::ptr::eq(self, Self::empty()) {
+        if !self.keeps_effects {
             tracing::debug!(
-                "a method declared to ignore its context set a response effect; dropped"
+                "a response effect was set on a context whose transport sends none; dropped"
             );
             return None;
         }

@@ -41,6 +41,8 @@ impl AcceptLoop {
     /// Serves every connection it accepts, one slot each, until shutdown.
     async fn accept(&mut self, connections: &mut JoinSet<()>) {
         let slots = Arc::new(Semaphore::new(self.max_connections));
+        #[cfg(feature = "ws")]
+        self.rpc.share_connection_slots(Arc::clone(&slots));
         let mut next_id = 0u64;
         loop {
             // A free slot first, so that past the limit new connections wait in the backlog.
@@ -92,9 +94,18 @@ impl AcceptLoop {
 async fn drain(rpc: &RpcService, shutdown_timeout: Duration, mut connections: JoinSet<()>) {
     let background = rpc.background().clone();
     background.close();
+    #[cfg(feature = "ws")]
+    let websockets = {
+        rpc.close_websockets();
+        let websockets = rpc.websockets().clone();
+        websockets.close();
+        websockets
+    };
     let drain = async {
         while connections.join_next().await.is_some() {}
         background.wait().await;
+        #[cfg(feature = "ws")]
+        websockets.wait().await;
     };
     if tokio::time::timeout(shutdown_timeout, drain).await.is_err() {
         tracing::warn!(

@@ -66,7 +66,7 @@ pin_project_lite::pin_project! {
     pub(super) enum Served<I, L: Layered> {
         Http1 {
             #[pin]
-            connection: hyper::server::conn::http1::Connection<ServedIo<I>, ConnectionService<L>>,
+            connection: hyper::server::conn::http1::UpgradeableConnection<ServedIo<I>, ConnectionService<L>>,
         },
         Http2 {
             #[pin]
@@ -74,7 +74,7 @@ pin_project_lite::pin_project! {
         },
         Unknown {
             #[pin]
-            connection: auto::Connection<'static, ServedIo<I>, ConnectionService<L>, TokioExecutor>,
+            connection: auto::UpgradeableConnection<'static, ServedIo<I>, ConnectionService<L>, TokioExecutor>,
         },
     }
 }
@@ -97,7 +97,9 @@ where
                     .header_read_timeout(None)
                     .keep_alive(true)
                     .half_close(true)
-                    .serve_connection(io, service),
+                    .serve_connection(io, service)
+                    // A WebSocket upgrade hands the socket over.
+                    .with_upgrades(),
             },
             Protocol::Http2 => Served::Http2 {
                 connection: hyper::server::conn::http2::Builder::new(TokioExecutor::new())
@@ -117,7 +119,9 @@ where
                     .timer(TokioTimer::new())
                     .max_send_buf_size(HTTP2_SLICE);
                 Served::Unknown {
-                    connection: builder.serve_connection(io, service).into_owned(),
+                    connection: builder
+                        .serve_connection_with_upgrades(io, service)
+                        .into_owned(),
                 }
             }
         }

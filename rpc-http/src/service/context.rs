@@ -6,6 +6,7 @@ use http::{Response, StatusCode};
 use rpc_core::{Context, HeaderLookup};
 
 use super::response::{apply_effects, empty, json, ResponseBody};
+use crate::config::Authenticator;
 use crate::handoff::Meta;
 
 /// A message's context: none is built when no method of its router reads one.
@@ -13,8 +14,13 @@ pub(super) struct MessageContext(Option<Context>);
 
 impl MessageContext {
     /// Built from the request when the router reads contexts; dropped unread otherwise.
-    pub(super) fn new(reads_context: bool, parts: http::request::Parts, meta: Meta) -> Self {
-        MessageContext(reads_context.then(|| context(parts, meta)))
+    pub(super) fn new(
+        reads_context: bool,
+        parts: http::request::Parts,
+        meta: Meta,
+        authenticator: Option<&Authenticator>,
+    ) -> Self {
+        MessageContext(reads_context.then(|| context(parts, meta, authenticator)))
     }
 
     /// The context methods see: the message's own, or the shared empty one.
@@ -36,8 +42,13 @@ impl MessageContext {
     }
 }
 
-/// The context of one message: peer, connection, headers and the request's other extensions.
-fn context(mut parts: http::request::Parts, meta: Meta) -> Context {
+/// The context of a request: peer, connection, headers and the request's
+/// other extensions, and the caller the authenticator recognises.
+pub(super) fn context(
+    mut parts: http::request::Parts,
+    meta: Meta,
+    authenticator: Option<&Authenticator>,
+) -> Context {
     let mut ctx = Context::new();
     // Extensions win over the connection's own facts: an app in front may know better (a proxy's client).
     let extra = if parts.extensions.is_empty() {
@@ -56,7 +67,11 @@ fn context(mut parts: http::request::Parts, meta: Meta) -> Context {
         // `ctx.get::<http::Extensions>()`.
         ctx = ctx.with(parts.extensions);
     }
-    ctx.with_headers(Headers(parts.headers))
+    let ctx = ctx.with_headers(Headers(parts.headers));
+    if let Some(authenticator) = authenticator {
+        authenticator.authenticate(&ctx);
+    }
+    ctx
 }
 
 /// Request headers as methods see them, without copying the map.

@@ -71,7 +71,12 @@ impl Shared {
             "id": null,
         });
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
-        let ctx = MessageContext::new(self.routes[route].reads_context, parts, meta);
+        let ctx = MessageContext::new(
+            self.routes[route].reads_context,
+            parts,
+            meta,
+            self.config.authenticator.as_ref(),
+        );
         let response = match Message::new(self, route, bytes, ctx).dispatch(None) {
             Answer::Now(response) => response,
             Answer::Later(future) => future.await,

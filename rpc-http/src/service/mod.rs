@@ -15,6 +15,7 @@
 //! | notifications an HTTP/1 connection runs after its answers | `after_answer.rs`, `parked.rs` |
 //! | the `GET`/JSONP fallback | `get.rs` |
 //! | the HTTP answers and refusals | `response.rs` |
+//! | the WebSocket upgrade, and the connection served after it | `websocket.rs` |
 
 mod after_answer;
 mod body;
@@ -27,6 +28,8 @@ mod parked;
 mod response;
 mod routing;
 mod shared;
+#[cfg(feature = "ws")]
+mod websocket;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -191,9 +194,26 @@ impl RpcService {
         &self.shared.background
     }
 
-    /// Cancels the notifications still running in the background.
+    /// Cancels the notifications still running in the background, and drops
+    /// the WebSocket connections still open.
     pub(crate) fn cancel_background(&self) {
         self.shared.cancel_background.cancel();
+    }
+
+    /// WebSocket connections still being served.
+    pub(crate) fn websockets(&self) -> &TaskTracker {
+        &self.shared.websockets
+    }
+
+    /// Asks WebSocket connections to finish gracefully: no new calls are
+    /// read, calls in flight answer, then each closes with 1001.
+    pub fn close_websockets(&self) {
+        self.shared.closing.cancel();
+    }
+
+    /// Shares the server's connection slots with WebSocket connections.
+    pub(crate) fn share_connection_slots(&self, slots: Arc<tokio::sync::Semaphore>) {
+        let _ = self.shared.connection_slots.set(slots);
     }
 }
 

@@ -157,7 +157,7 @@ mod tests {
             None,
         ));
         let (parts, ()) = http::Request::new(()).into_parts();
-        let ctx = MessageContext::new(true, parts, Meta::default());
+        let ctx = MessageContext::new(true, parts, Meta::default(), None);
         Message::new(shared, 0, Bytes::from_static(body.as_bytes()), ctx)
     }
 

@@ -37,6 +37,20 @@ impl Shared {
                 return self.post(route, request, meta, after_answer);
             }
         }
+        #[cfg(feature = "ws")]
+        if request.method() == Method::GET && super::websocket::is_upgrade(&request) {
+            if let Some(route) = self.route(path) {
+                let response = if self.config.websocket.enabled() {
+                    self.upgrade(route, request, meta)
+                } else {
+                    refusal(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "WebSocket is not enabled here; send JSON-RPC with POST".to_owned(),
+                    )
+                };
+                return ResponseFuture::ready(response);
+            }
+        }
         let response = match *request.method() {
             Method::GET if self.config.get => match self.get_target(path) {
                 Some((route, method)) => {
@@ -131,7 +145,12 @@ impl Shared {
             return ResponseFuture::ready(too_large(limit));
         }
         let (parts, body) = request.into_parts();
-        let ctx = MessageContext::new(self.routes[route].reads_context, parts, meta);
+        let ctx = MessageContext::new(
+            self.routes[route].reads_context,
+            parts,
+            meta,
+            self.config.authenticator.as_ref(),
+        );
         ResponseFuture::reading(
             body,
             AfterBody {

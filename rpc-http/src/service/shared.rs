@@ -2,10 +2,11 @@
 //! mounted routers, the options, and the pools that bound the work in flight.
 //! Plain data; what the service does with it lives in the modules that do it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use rpc_core::Router;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -25,6 +26,13 @@ pub(super) struct Shared {
     /// Ends the background notifications still running when a shutdown's grace period is over.
     pub(super) cancel_background: CancellationToken,
     pub(super) stats: Option<Stats>,
+    /// WebSocket connections being served.
+    pub(super) websockets: TaskTracker,
+    /// Asks WebSocket connections to finish gracefully (the server shutting down).
+    pub(super) closing: CancellationToken,
+    /// The server's connection slots, which WebSocket connections share with
+    /// HTTP ones; unset when the service is embedded elsewhere.
+    pub(super) connection_slots: OnceLock<Arc<Semaphore>>,
 }
 
 /// A router mounted at a path.
@@ -66,6 +74,25 @@ impl Shared {
             cancel_background: CancellationToken::new(),
             config,
             stats,
+            websockets: TaskTracker::new(),
+            closing: CancellationToken::new(),
+            connection_slots: OnceLock::new(),
+        }
+    }
+
+    /// One of the server's connection slots, waiting up to `wait` for one;
+    /// `Ok(None)` when the service has no server's slots to share.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code, reason = "used by WebSocket"))]
+    pub(super) async fn connection_slot(
+        &self,
+        wait: Duration,
+    ) -> Result<Option<OwnedSemaphorePermit>, ()> {
+        let Some(slots) = self.connection_slots.get() else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(wait, Arc::clone(slots).acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(Some(slot)),
+            _ => Err(()),
         }
     }
 }
