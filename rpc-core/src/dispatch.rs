@@ -115,6 +115,21 @@ impl<'a> Call<'_, 'a> {
         }
     }
 
+    /// The method name and raw params of a single notification whose method
+    /// the router does not have. Such a message needs no answer; a
+    /// connection hands it to whoever listens for it (a client's topic
+    /// stream) instead of dropping it.
+    pub fn unrouted_notification(&self) -> Option<(&str, Option<&'a str>)> {
+        match &self.message {
+            Ok(Parsed::Single(Resolved::Ready(Ready::NotFound(request))))
+                if request.is_notification() =>
+            {
+                Some((request.method(), request.params().text()))
+            }
+            _ => None,
+        }
+    }
+
     /// Runs every method of the message; returns the answer, or `None` when
     /// nothing is to be sent. See [`Router::handle`].
     pub async fn run(self, ctx: &Context) -> Option<Vec<u8>> {
@@ -265,11 +280,16 @@ impl Router {
 
     /// Parses a message without running it; see [`Call`].
     pub fn parse<'a>(&self, input: &'a [u8]) -> Call<'_, 'a> {
-        let message = parse_message(input, self.limits.max_batch_len(), self.limits.max_depth())
-            .map(|message| match message {
-                Message::Single(entry) => Parsed::Single(self.resolve(entry)),
-                Message::Batch(entries) => Parsed::Batch(entries),
-            });
+        let message = parse_message(
+            input,
+            self.limits.max_batch_len(),
+            self.limits.max_depth(),
+            &self.bare_params,
+        )
+        .map(|message| match message {
+            Message::Single(entry) => Parsed::Single(self.resolve(entry)),
+            Message::Batch(entries) => Parsed::Batch(entries),
+        });
         Call {
             router: self,
             message,

@@ -178,6 +178,50 @@ impl Method {
         Self::of(Kind::Async(Arc::new(BlockingFn(Arc::new(f), PhantomData)))).ignores_context()
     }
 
+    /// A subscription method: `f` returns the [`Subscription`](crate::Subscription)
+    /// to serve, and the method answers with its id; its items follow that
+    /// answer as `notification` notifications, on the caller's connection
+    /// (over a transport without one, the call is refused). See
+    /// [`subscription`](crate::subscription).
+    ///
+    /// ```
+    /// use rpc_core::{Context, Error, Method, Params, Router, Subscription};
+    ///
+    /// let mut router = Router::new();
+    /// router.add("subscribe_count", Method::subscription("count", |params: Params<'_>, _: &Context| {
+    ///     let (up_to,): (u32,) = params.decode(&["up_to"])?;
+    ///     Ok::<_, Error>(Subscription::new(futures_util::stream::iter(0..up_to)))
+    /// }))?;
+    /// router.add("unsubscribe_count", Method::unsubscription())?;
+    /// # Ok::<(), rpc_core::RouterError>(())
+    /// ```
+    pub fn subscription<F, T, E>(notification: &'static str, f: F) -> Self
+    where
+        F: Fn(Params<'_>, &Context) -> Result<crate::Subscription<T>, E> + Send + Sync + 'static,
+        T: Serialize + Send + 'static,
+        E: Into<Error> + 'static,
+    {
+        Self::sync(move |params: Params<'_>, ctx: &Context| {
+            let subscription = f(params, ctx).map_err(Into::into)?;
+            crate::subscription::start(ctx, notification, subscription)
+        })
+    }
+
+    /// The method that ends a subscription of the caller's connection: its
+    /// one param is the subscription id; it answers `true` when it ended
+    /// one, `false` for an id that is unknown, ended, or another
+    /// connection's.
+    pub fn unsubscription() -> Self {
+        Self::sync(|params: Params<'_>, ctx: &Context| {
+            let (id,): (Box<serde_json::value::RawValue>,) = params.decode(&["subscription"])?;
+            Ok::<_, Error>(
+                id.get()
+                    .parse::<u64>()
+                    .is_ok_and(|id| crate::subscription::end(ctx, id)),
+            )
+        })
+    }
+
     /// A synchronous method that reads shared state; used by generated code.
     #[doc(hidden)]
     pub fn sync_with_state<S, F>(state: Arc<S>, f: F) -> Self

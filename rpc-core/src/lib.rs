@@ -94,6 +94,8 @@ mod params;
 mod protocol;
 mod router;
 mod session;
+pub mod subscription;
+mod topics;
 
 #[doc(hidden)]
 pub mod __private;
@@ -112,3 +114,5 @@ pub use params::{ParamList, ParamNames, Params};
 pub use protocol::{error_response, Id, Request};
 pub use router::{Router, RouterError, NAMESPACE_SEPARATOR, RESERVED_PREFIX};
 pub use session::{Identity, Session};
+pub use subscription::Subscription;
+pub use topics::{TopicMethods, Topics};

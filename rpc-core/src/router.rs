@@ -54,17 +54,62 @@ pub const RESERVED_PREFIX: &str = "rpc.";
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Router {
     pub(crate) methods: FxHashMap<Box<str>, Method>,
     pub(crate) limits: Limits,
     pub(crate) observer: Option<Arc<dyn Observer>>,
+    /// Methods that accept a bare value as `params` (non-standard; empty unless asked).
+    pub(crate) bare_params: Arc<[Box<str>]>,
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Self {
+            methods: FxHashMap::default(),
+            limits: Limits::default(),
+            observer: None,
+            bare_params: Arc::new([]),
+        }
+    }
 }
 
 impl Router {
     /// An empty router with default [`Limits`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Lets `methods` take a bare value as `params` (`"params": "news"`),
+    /// which the specification forbids (it allows only an array or an
+    /// object): for clients that send one, such as aiohttp-json-rpc's for
+    /// its `subscribe` and `unsubscribe`. The method then sees the value as
+    /// [`Params::text`]. Off for every method unless named here; replaces
+    /// any earlier list.
+    ///
+    /// ```
+    /// use rpc_core::{Context, Error, Params, Router};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut router = Router::new();
+    /// router.method("echo", |params: Params<'_>, _: &Context| Ok::<_, Error>(params.text().unwrap_or("").to_owned())).unwrap();
+    /// let bare = br#"{"jsonrpc":"2.0","method":"echo","params":"news","id":1}"#;
+    /// let refused = router.handle(bare, &Context::new()).await.unwrap();
+    /// assert!(String::from_utf8(refused).unwrap().contains("-32600"));
+    /// router.accept_bare_params(["echo"]);
+    /// let answer = router.handle(bare, &Context::new()).await.unwrap();
+    /// assert_eq!(answer, br#"{"jsonrpc":"2.0","result":"\"news\"","id":1}"#);
+    /// # });
+    /// ```
+    pub fn accept_bare_params(
+        &mut self,
+        methods: impl IntoIterator<Item = impl Into<String>>,
+    ) -> &mut Self {
+        self.bare_params = methods
+            .into_iter()
+            .map(|method| method.into().into_boxed_str())
+            .collect();
+        self
     }
 
     /// Replaces the limits.
@@ -218,6 +263,11 @@ impl Router {
         other: Router,
         rename: impl Fn(&str) -> String,
     ) -> Result<&mut Self, RouterError> {
+        let bare_params: Vec<Box<str>> = other
+            .bare_params
+            .iter()
+            .map(|name| rename(name).into_boxed_str())
+            .collect();
         let renamed: Vec<(String, Method)> = other
             .methods
             .into_iter()
@@ -234,6 +284,15 @@ impl Router {
                 .into_iter()
                 .map(|(name, method)| (name.into_boxed_str(), method)),
         );
+        if !bare_params.is_empty() {
+            // The opt-in of the methods moved here comes with them.
+            self.bare_params = self
+                .bare_params
+                .iter()
+                .cloned()
+                .chain(bare_params)
+                .collect();
+        }
         Ok(self)
     }
 
@@ -274,6 +333,7 @@ impl fmt::Debug for Router {
             .field("methods", &self.method_names())
             .field("limits", &self.limits)
             .field("observer", &self.observer.is_some())
+            .field("bare_params", &self.bare_params)
             .finish()
     }
 }

@@ -43,6 +43,13 @@ pub trait Transport: Send + Sync {
     fn shared_ids(&self) -> Option<&AtomicU64> {
         None
     }
+
+    /// The connection this transport keeps to the server, for what needs
+    /// one (typed subscriptions); `None`, the default, for transports that
+    /// carry one answer per request.
+    fn peer(&self) -> Option<&crate::connection::Peer> {
+        None
+    }
 }
 
 /// A JSON-RPC client over any [`Transport`].

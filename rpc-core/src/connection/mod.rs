@@ -20,11 +20,13 @@
 //! | `io.rs` | the transport's side: [`MessageStream`], [`MessageSink`], [`Close`] |
 //! | `peer.rs` | [`Peer`]: calls to the other end, and the answers they wait for |
 //! | `kind.rs` | answers told from requests |
+//! | `listeners.rs` | notifications the router does not take, for whoever listens |
 //! | `scope.rs` | what a call leaves to run once its answer is queued |
 
 mod config;
 mod io;
 mod kind;
+mod listeners;
 mod peer;
 pub(crate) mod scope;
 
@@ -43,6 +45,7 @@ use crate::router::Router;
 
 pub use config::{ConnectionConfig, SlowConsumer};
 pub use io::{Close, Inbound, MessageSink, MessageStream, StreamError};
+pub use listeners::Notifications;
 pub use peer::{Offer, Peer, PeerError};
 
 /// One connection's state: the router that answers the peer's calls, the
@@ -85,10 +88,11 @@ impl Connection {
     pub fn new(router: Arc<Router>, ctx: Context, config: ConnectionConfig) -> Self {
         let (outbox_tx, outbox) = mpsc::channel(config.outbox_capacity);
         let peer = Peer::new(ctx.connection_id().unwrap_or(0), outbox_tx, &config);
-        let ctx = ctx.with_peer(peer.clone()).dropping_response_effects();
+        let ctx = Arc::new(ctx.with_peer(peer.clone()).dropping_response_effects());
+        peer.set_context(&ctx);
         Self {
             router,
-            ctx: Arc::new(ctx),
+            ctx,
             peer,
             outbox,
             config,
@@ -289,6 +293,11 @@ impl Served {
             return Ok(None);
         }
         let call = self.router.parse(&message);
+        if let Some((method, params)) = call.unrouted_notification() {
+            if self.peer.shared().listeners.deliver(method, params) {
+                return Ok(None);
+            }
+        }
         if !call.is_immediate() {
             drop(call);
             return Ok(match Arc::clone(&self.in_flight).try_acquire_owned() {

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::io::Close;
+use super::listeners::{Listeners, Notifications};
 use super::SlowConsumer;
 use crate::client::{Client, Transport};
 use crate::protocol::{parse_message, Entry, Message, Response};
@@ -51,6 +52,14 @@ pub(super) struct Shared {
     subscriptions: AtomicUsize,
     /// Messages the slow-consumer policy dropped.
     dropped: AtomicU64,
+    /// Notifications no method of the router takes, and who listens for them.
+    pub(super) listeners: Listeners,
+    /// The typed subscriptions this connection's calls started.
+    active: crate::subscription::Active,
+    /// Registries (of topics, say) that already clean up after this connection.
+    registered: Mutex<Vec<u64>>,
+    /// The context every call on the connection shares (set once it is built).
+    context: std::sync::OnceLock<std::sync::Weak<crate::context::Context>>,
 }
 
 /// A call waiting for its answer; a batch waits under each of its ids.
@@ -96,6 +105,10 @@ impl Peer {
                 on_close: Mutex::default(),
                 subscriptions: AtomicUsize::new(0),
                 dropped: AtomicU64::new(0),
+                listeners: Listeners::default(),
+                active: crate::subscription::Active::default(),
+                registered: Mutex::default(),
+                context: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -113,6 +126,22 @@ impl Peer {
     /// the peer itself: `ClientApiClient::new(peer.clone())`.
     pub fn client(&self) -> Client<Peer> {
         Client::new(self.clone())
+    }
+
+    /// Notifications of `method` that no method of this end's router takes
+    /// (a topic's messages, on a client), as they arrive.
+    pub fn notifications(&self, method: &str) -> Notifications {
+        Notifications::new(self.shared.listeners.listen(method))
+    }
+
+    /// The context every call on the connection shares; `None` once the
+    /// connection is gone.
+    pub fn context(&self) -> Option<Arc<crate::context::Context>> {
+        self.shared.context.get()?.upgrade()
+    }
+
+    pub(super) fn set_context(&self, ctx: &Arc<crate::context::Context>) {
+        let _ = self.shared.context.set(Arc::downgrade(ctx));
     }
 
     /// Whether the connection has ended.
@@ -179,6 +208,39 @@ impl Peer {
         }
     }
 
+    /// Queues a message if there is room, with no policy applied when there
+    /// is none; `false` then (a client's own housekeeping, such as an
+    /// unsubscribe sent from a drop).
+    pub(crate) fn try_send_message(&self, message: Bytes) -> bool {
+        self.shared.outbox.try_send(message).is_ok()
+    }
+
+    /// Readies for the items of a subscription to `notification` about to
+    /// be made (see [`Listeners::expect_items`]).
+    pub(crate) fn expect_items(&self, notification: &str) {
+        self.shared.listeners.expect_items(notification);
+    }
+
+    /// The items of subscription `id` of `notification`.
+    pub(crate) fn subscription_items(&self, notification: &str, id: &str) -> mpsc::Receiver<Bytes> {
+        self.shared.listeners.subscribe(notification, id)
+    }
+
+    /// Stops taking the items of a subscription (`None`: one never made).
+    pub(crate) fn forget_items(&self, notification: &str, id: Option<&str>) {
+        self.shared.listeners.unsubscribe(notification, id);
+    }
+
+    /// The typed subscriptions the connection's calls started.
+    pub(crate) fn active_subscriptions(&self) -> &crate::subscription::Active {
+        &self.shared.active
+    }
+
+    /// How many typed subscriptions the connection holds.
+    pub fn subscription_count(&self) -> usize {
+        self.shared.active.len()
+    }
+
     /// Messages offered to this connection and dropped because its queue was full.
     pub fn dropped_messages(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
@@ -197,6 +259,21 @@ impl Peer {
         } else {
             on_close.push(Box::new(f));
         }
+    }
+
+    /// Whether registry `id` is new to this connection (it then registers
+    /// what to undo when the connection ends, once).
+    pub fn first_time_for(&self, id: u64) -> bool {
+        let mut registered = self
+            .shared
+            .registered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if registered.contains(&id) {
+            return false;
+        }
+        registered.push(id);
+        true
     }
 
     /// Takes one of the connection's subscription slots; `false` when all
@@ -360,16 +437,21 @@ impl Transport for Peer {
     fn shared_ids(&self) -> Option<&AtomicU64> {
         Some(&self.shared.next_id)
     }
+
+    fn peer(&self) -> Option<&Peer> {
+        Some(self)
+    }
 }
 
 /// The ids of the requests in an outgoing message (at least one).
 fn request_ids(message: &[u8]) -> Result<Vec<Box<str>>, PeerError> {
     let invalid = |what: &str| PeerError::invalid(format!("the message {what}"));
-    let ids: Vec<Box<str>> = match parse_message(message, usize::MAX, 128) {
-        Err(_) => return Err(invalid("is not a valid JSON-RPC request")),
-        Ok(Message::Single(entry)) => entry_id(&entry).into_iter().collect(),
-        Ok(Message::Batch(entries)) => entries.iter().filter_map(entry_id).collect(),
-    };
+    let ids: Vec<Box<str>> =
+        match parse_message(message, usize::MAX, crate::protocol::PARSER_MAX_DEPTH, &[]) {
+            Err(_) => return Err(invalid("is not a valid JSON-RPC request")),
+            Ok(Message::Single(entry)) => entry_id(&entry).into_iter().collect(),
+            Ok(Message::Batch(entries)) => entries.iter().filter_map(entry_id).collect(),
+        };
     if ids.is_empty() {
         return Err(invalid(
             "holds no request with an id (send notifications with `notify`)",

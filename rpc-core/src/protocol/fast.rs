@@ -318,7 +318,7 @@ mod tests {
         let Some(fast) = parse_message(text, BATCH_LIMIT) else {
             return false;
         };
-        let full = full::parse_message(text, BATCH_LIMIT);
+        let full = full::parse_message(text, BATCH_LIMIT, &[]);
         assert_eq!(
             format!("{:?}", Ok::<_, ()>(&fast)),
             format!("{:?}", full.as_ref().map_err(drop)),

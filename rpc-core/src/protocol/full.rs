@@ -25,7 +25,15 @@ use super::message::{Entry, Member, Message, MessageError, Request};
 /// they are judged, so that valid JSON `serde_json` cannot turn into a value
 /// (a number beyond `f64`, a lone surrogate escape) is an invalid entry, not
 /// a failed message.
-pub(super) fn parse_message(text: &str, max_batch_len: usize) -> Result<Message<'_>, MessageError> {
+///
+/// `bare_params` names the methods whose `params` may be a bare value (a
+/// router's non-standard opt-in); every other method's must be structured.
+pub(super) fn parse_message<'a>(
+    text: &'a str,
+    max_batch_len: usize,
+    bare_params: &[Box<str>],
+) -> Result<Message<'a>, MessageError> {
+    let entry = EntrySeed { bare_params };
     let first = text.bytes().find(|b| !b.is_ascii_whitespace());
     let mut de = serde_json::Deserializer::from_str(text);
     let parse_error = |err: serde_json::Error| MessageError::Parse(describe(&err));
@@ -35,6 +43,7 @@ pub(super) fn parse_message(text: &str, max_batch_len: usize) -> Result<Message<
             let seed = BatchSeed {
                 max_len: max_batch_len,
                 too_large: &mut too_large,
+                entry,
             };
             let entries = seed.deserialize(&mut de).map_err(parse_error)?;
             // Text that is not JSON is a parse error whatever else is wrong.
@@ -49,7 +58,7 @@ pub(super) fn parse_message(text: &str, max_batch_len: usize) -> Result<Message<
             }
             Message::Batch(entries)
         }
-        Some(b'{') => Message::Single(EntrySeed.deserialize(&mut de).map_err(parse_error)?),
+        Some(b'{') => Message::Single(entry.deserialize(&mut de).map_err(parse_error)?),
         _ => {
             IgnoredAny::deserialize(&mut de).map_err(parse_error)?;
             de.end().map_err(parse_error)?;
@@ -75,6 +84,7 @@ pub(crate) fn describe(err: &serde_json::Error) -> String {
 struct BatchSeed<'f> {
     max_len: usize,
     too_large: &'f mut bool,
+    entry: EntrySeed<'f>,
 }
 
 impl<'de> DeserializeSeed<'de> for BatchSeed<'_> {
@@ -102,39 +112,49 @@ impl<'de> Visitor<'de> for BatchSeed<'_> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 break;
             }
-            entries.push(entry_of(raw));
+            entries.push(self.entry.entry_of(raw));
         }
         Ok(entries)
     }
 }
 
-/// One element of a batch, read raw (so it is valid JSON), judged as a request.
-fn entry_of(raw: &RawValue) -> Entry<'_> {
-    if !raw.get().starts_with('{') {
-        return Entry::Invalid {
-            id: None,
-            reason: "a request must be a JSON object",
-        };
-    }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    EntrySeed.deserialize(&mut de).unwrap_or(Entry::Invalid {
-        id: None,
-        reason: "the request object could not be read",
-    })
+/// Reads one request object, judged without failing on its members' types.
+#[derive(Clone, Copy)]
+struct EntrySeed<'b> {
+    /// Methods whose `params` may be a bare value.
+    bare_params: &'b [Box<str>],
 }
 
-/// Reads one request object, judged without failing on its members' types.
-struct EntrySeed;
+impl EntrySeed<'_> {
+    /// One element of a batch, read raw (so it is valid JSON), judged as a request.
+    fn entry_of(self, raw: &RawValue) -> Entry<'_> {
+        if !raw.get().starts_with('{') {
+            return Entry::Invalid {
+                id: None,
+                reason: "a request must be a JSON object",
+            };
+        }
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        self.deserialize(&mut de).unwrap_or(Entry::Invalid {
+            id: None,
+            reason: "the request object could not be read",
+        })
+    }
+}
 
-impl<'de> DeserializeSeed<'de> for EntrySeed {
+impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
     type Value = Entry<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(EntryVisitor)
+        deserializer.deserialize_map(EntryVisitor {
+            bare_params: self.bare_params,
+        })
     }
 }
 
-struct EntryVisitor;
+struct EntryVisitor<'b> {
+    bare_params: &'b [Box<str>],
+}
 
 impl<'de> Deserialize<'de> for Member {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -173,7 +193,7 @@ fn string_value(raw: &RawValue) -> Result<Cow<'_, str>, &'static str> {
         .map_err(|_| "`method` must be a valid string (it holds a bad escape)")
 }
 
-impl<'de> Visitor<'de> for EntryVisitor {
+impl<'de> Visitor<'de> for EntryVisitor<'_> {
     type Value = Entry<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -243,7 +263,9 @@ impl<'de> Visitor<'de> for EntryVisitor {
             None => return invalid("missing `method` member"),
         };
         if let Some(raw) = params {
-            if !matches!(raw.get().as_bytes().first(), Some(b'[' | b'{')) {
+            if !matches!(raw.get().as_bytes().first(), Some(b'[' | b'{'))
+                && !self.bare_params.iter().any(|bare| **bare == *method)
+            {
                 return invalid("`params` must be an array or an object");
             }
         }

@@ -11,11 +11,17 @@ pub(crate) const PARSER_MAX_DEPTH: usize = 128;
 
 /// Parses a message body in one pass.
 #[inline]
-pub(crate) fn parse_message(
-    input: &[u8],
+///
+/// `bare_params` names the methods whose `params` may be a bare value
+/// instead of an array or object: a non-standard opt-in of the router
+/// ([`Router::accept_bare_params`](crate::Router::accept_bare_params)),
+/// empty unless a user asks.
+pub(crate) fn parse_message<'a>(
+    input: &'a [u8],
     max_batch_len: usize,
     max_depth: usize,
-) -> Result<Message<'_>, MessageError> {
+    bare_params: &[Box<str>],
+) -> Result<Message<'a>, MessageError> {
     // `serde_json` skips raw values (our `params`) without a depth guard, so
     // the limit is checked here: a message can only be too deep if it holds
     // more than `max_depth` opening brackets, which a SIMD search rules out
@@ -30,7 +36,7 @@ pub(crate) fn parse_message(
     })?;
     match super::fast::parse_message(text, max_batch_len) {
         Some(message) => Ok(message),
-        None => super::full::parse_message(text, max_batch_len),
+        None => super::full::parse_message(text, max_batch_len, bare_params),
     }
 }
 
@@ -79,7 +85,7 @@ mod tests {
     use super::*;
 
     fn single(input: &str) -> Entry<'_> {
-        match parse_message(input.as_bytes(), 1000, 128).unwrap() {
+        match parse_message(input.as_bytes(), 1000, 128, &[]).unwrap() {
             Message::Single(entry) => entry,
             Message::Batch(_) => panic!("batch"),
         }
@@ -179,7 +185,7 @@ mod tests {
     #[test]
     fn message_level_errors() {
         fn parse(s: &str) -> Result<Message<'_>, MessageError> {
-            parse_message(s.as_bytes(), 3, 128)
+            parse_message(s.as_bytes(), 3, 128, &[])
         }
         assert!(matches!(parse(""), Err(MessageError::Parse(_))));
         assert!(matches!(parse("{"), Err(MessageError::Parse(_))));
@@ -211,13 +217,13 @@ mod tests {
         for scalar in ["1e400", r#""\udc00""#, "-1e999"] {
             assert!(
                 matches!(
-                    parse_message(scalar.as_bytes(), 10, 128),
+                    parse_message(scalar.as_bytes(), 10, 128, &[]),
                     Err(MessageError::NotAMessage)
                 ),
                 "{scalar}"
             );
             let batch = format!(r#"[{{"jsonrpc":"2.0","method":"a","id":1}},{scalar}]"#);
-            let Ok(Message::Batch(entries)) = parse_message(batch.as_bytes(), 10, 128) else {
+            let Ok(Message::Batch(entries)) = parse_message(batch.as_bytes(), 10, 128, &[]) else {
                 panic!("{batch}: not read as a batch");
             };
             assert!(matches!(&entries[0], Entry::Valid(request) if request.method() == "a"));
@@ -230,7 +236,7 @@ mod tests {
         let request = valid(r#"{"jsonrpc":"2.0","method":"a","id":1,"\ud800":0}"#);
         assert_eq!(request.id().unwrap().as_json(), "1");
         let in_batch = r#"[{"jsonrpc":"2.0","method":"a","\ud800":1e400,"id":2}]"#;
-        let Ok(Message::Batch(entries)) = parse_message(in_batch.as_bytes(), 10, 128) else {
+        let Ok(Message::Batch(entries)) = parse_message(in_batch.as_bytes(), 10, 128, &[]) else {
             panic!("not read as a batch");
         };
         assert!(
@@ -242,7 +248,7 @@ mod tests {
     fn invalid_utf8_is_a_parse_error() {
         let input = b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\",\"id\":1}";
         assert!(matches!(
-            parse_message(input, 10, 128),
+            parse_message(input, 10, 128, &[]),
             Err(MessageError::Parse(_))
         ));
     }
@@ -251,19 +257,19 @@ mod tests {
     fn depth_limit_below_the_parser_guard_is_enforced_outside_strings() {
         let deep = r#"{"jsonrpc":"2.0","method":"m","params":[[[["x"]]]],"id":1}"#;
         assert!(matches!(
-            parse_message(deep.as_bytes(), 10, 4),
+            parse_message(deep.as_bytes(), 10, 4, &[]),
             Err(MessageError::TooDeep { limit: 4 })
         ));
-        assert!(parse_message(deep.as_bytes(), 10, 5).is_ok());
+        assert!(parse_message(deep.as_bytes(), 10, 5, &[]).is_ok());
         let brackets_in_string = r#"{"jsonrpc":"2.0","method":"m","params":["[[[[[\"[[["],"id":1}"#;
-        assert!(parse_message(brackets_in_string.as_bytes(), 10, 2).is_ok());
+        assert!(parse_message(brackets_in_string.as_bytes(), 10, 2, &[]).is_ok());
     }
 
     #[test]
     fn very_deep_nesting_is_an_error_not_a_crash() {
         let deep = "[".repeat(100_000);
         assert!(matches!(
-            parse_message(deep.as_bytes(), 10, 128),
+            parse_message(deep.as_bytes(), 10, 128, &[]),
             Err(MessageError::TooDeep { limit: 128 })
         ));
         let deep_params = format!(
@@ -271,7 +277,7 @@ mod tests {
             "[".repeat(100_000)
         );
         assert!(matches!(
-            parse_message(deep_params.as_bytes(), 10, 128),
+            parse_message(deep_params.as_bytes(), 10, 128, &[]),
             Err(MessageError::TooDeep { .. })
         ));
         // Many brackets inside strings are not depth.
@@ -279,6 +285,6 @@ mod tests {
             r#"{{"jsonrpc":"2.0","method":"m","params":["{}"],"id":1}}"#,
             "[".repeat(1000)
         );
-        assert!(parse_message(in_strings.as_bytes(), 10, 128).is_ok());
+        assert!(parse_message(in_strings.as_bytes(), 10, 128, &[]).is_ok());
     }
 }

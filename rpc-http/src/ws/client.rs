@@ -211,6 +211,12 @@ impl WsClient {
         self.peer.is_closed()
     }
 
+    /// Notifications of `method` that the client's router does not take
+    /// (a topic's messages), as they arrive.
+    pub fn notifications(&self, method: &str) -> rpc_core::connection::Notifications {
+        self.peer.notifications(method)
+    }
+
     /// Closes the connection: calls in flight finish, then the socket closes.
     /// Resolves once it has.
     pub async fn close(&self) {
@@ -232,5 +238,9 @@ impl Transport for WsClient {
 
     fn shared_ids(&self) -> Option<&AtomicU64> {
         self.peer.shared_ids()
+    }
+
+    fn peer(&self) -> Option<&Peer> {
+        Some(&self.peer)
     }
 }

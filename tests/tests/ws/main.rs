@@ -1,5 +1,7 @@
 //! WebSocket end to end over real sockets: calls both ways, batches,
-//! notifications, sessions, limits and shutdown.
+//! notifications, sessions, topics, subscriptions, limits and shutdown.
 
 mod basics;
+mod subscriptions;
 mod support;
+mod topics;
