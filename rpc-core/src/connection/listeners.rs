@@ -109,6 +109,14 @@ impl Listeners {
         }
     }
 
+    /// Ends every stream: the connection is gone.
+    pub(super) fn close(&self) {
+        let mut inner = self.inner();
+        inner.by_method.clear();
+        inner.subscriptions.clear();
+        inner.orphans.clear();
+    }
+
     /// Hands a notification nobody routed to its listeners; `false` when
     /// nobody listens for it.
     pub(super) fn deliver(&self, method: &str, params: Option<&str>) -> bool {

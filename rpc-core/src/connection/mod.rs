@@ -140,6 +140,11 @@ impl Connection {
                 served.finish_in_flight(&mut sink).await;
                 Some(Close::GoingAway)
             }
+            // Closed by its owner: what is queued goes out first.
+            Ended::Close(Close::Normal) => {
+                served.write_queued(&mut sink).await;
+                Some(Close::Normal)
+            }
             Ended::Close(reason) => Some(reason),
             // Closed by the peer: the close is answered.
             Ended::ByPeer => Some(Close::Normal),
@@ -393,6 +398,11 @@ impl Served {
                 }
             }
         }
+        self.write_queued(sink).await;
+    }
+
+    /// Writes what waits in the queue now.
+    async fn write_queued<K: MessageSink>(&mut self, sink: &mut K) {
         while let Ok(message) = self.outbox.try_recv() {
             if self.write(&message, sink).await.is_err() {
                 return;

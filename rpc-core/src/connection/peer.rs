@@ -303,6 +303,8 @@ impl Peer {
     pub(super) fn mark_closed(&self) {
         self.shared.closed.send_replace(true);
         self.pending().clear();
+        // Notification streams end with the connection.
+        self.shared.listeners.close();
         let on_close = std::mem::take(
             &mut *self
                 .shared

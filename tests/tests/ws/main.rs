@@ -2,6 +2,8 @@
 //! notifications, sessions, topics, subscriptions, limits and shutdown.
 
 mod basics;
+mod limits;
+mod protocol;
 mod subscriptions;
 mod support;
 mod topics;
