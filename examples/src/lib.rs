@@ -1,2 +1,4 @@
 //! Runnable examples; see the `examples/` folder. Each one has a
 //! `cargo run` line in its header, calls itself and exits.
+
+pub mod ws_methods;

@@ -48,6 +48,8 @@ struct Inner {
     connection_seconds: [AtomicU64; RATE_WINDOW],
     requests_total: AtomicU64,
     requests_in_flight: AtomicU64,
+    websockets_total: AtomicU64,
+    websockets_active: AtomicU64,
     /// Every method seen; locked only to mount a router or take a snapshot.
     methods: RwLock<HashMap<Box<str>, Arc<MethodStats>>>,
     /// The observers these statistics gave routers, to know them again.
@@ -202,6 +204,10 @@ pub struct Snapshot {
     pub requests_total: u64,
     /// Messages being handled now (background notifications included).
     pub requests_in_flight: u64,
+    /// WebSocket connections opened since start.
+    pub websockets_total: u64,
+    /// WebSocket connections open now.
+    pub websockets_active: u64,
     /// Per method, sorted by name.
     pub methods: Vec<MethodSnapshot>,
 }
@@ -220,6 +226,10 @@ impl Snapshot {
             "requests": {
                 "total": self.requests_total,
                 "in_flight": self.requests_in_flight,
+            },
+            "websockets": {
+                "total": self.websockets_total,
+                "active": self.websockets_active,
             },
             "methods": self.methods.iter().map(|m| json!({
                 "name": m.name,
@@ -253,6 +263,18 @@ impl Drop for InFlight {
         self.0
             .inner
             .requests_in_flight
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Marks one WebSocket connection open until dropped.
+pub(crate) struct OpenWebSocket(Stats);
+
+impl Drop for OpenWebSocket {
+    fn drop(&mut self) {
+        self.0
+            .inner
+            .websockets_active
             .fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -345,6 +367,13 @@ impl Stats {
         InFlight(self.clone())
     }
 
+    #[cfg_attr(not(feature = "ws"), allow(dead_code, reason = "used by WebSocket"))]
+    pub(crate) fn websocket_opened(&self) -> OpenWebSocket {
+        self.inner.websockets_total.fetch_add(1, Ordering::Relaxed);
+        self.inner.websockets_active.fetch_add(1, Ordering::Relaxed);
+        OpenWebSocket(self.clone())
+    }
+
     pub(crate) fn connection_opened(&self) -> OpenConnection {
         self.inner.connections_total.fetch_add(1, Ordering::Relaxed);
         self.inner
@@ -399,6 +428,8 @@ impl Stats {
             connections_per_second: recent as f64 / window,
             requests_total: self.inner.requests_total.load(Ordering::Relaxed),
             requests_in_flight: self.inner.requests_in_flight.load(Ordering::Relaxed),
+            websockets_total: self.inner.websockets_total.load(Ordering::Relaxed),
+            websockets_active: self.inner.websockets_active.load(Ordering::Relaxed),
             methods,
         }
     }

@@ -70,6 +70,7 @@ impl Shared {
                     return;
                 }
             };
+            let _open = shared.stats.as_ref().map(crate::stats::Stats::websocket_opened);
             let closing = shared.closing.clone();
             let stop = shared.cancel_background.clone();
             tokio::select! {
