@@ -24,7 +24,7 @@
 # Environment (defaults):
 #   ROUNDS=6 DUR=5s CONN=32 PORT=39500 SERVER_CPU=0 LOAD_CPU=1 SATURATED=90
 #   SERVERS="ours ours_bare jsonrpsee"   (each against hand)
-#   WORKLOADS="add_positional add_named batch10 echo4k notification"
+#   WORKLOADS="add_positional add_named batch10 echo4k echo_owned4k sum1000 notification"
 #   OUT=target/duel   (raw results and report.md)
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
 #
@@ -43,7 +43,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 SATURATED=${SATURATED:-90}
 SERVERS=${SERVERS:-"ours ours_bare jsonrpsee"}
-WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k notification"}
+WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k echo_owned4k sum1000 notification"}
 OUT=${OUT:-target/duel}
 
 # shellcheck source=scripts/bench_lib.sh

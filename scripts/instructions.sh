@@ -16,7 +16,7 @@ set -euo pipefail
 LOW=${LOW:-1000}
 HIGH=${HIGH:-11000}
 IMPLS=(floor ours macro jsonrpsee jsonrpsee_http)
-CASES=(add_positional add_named batch10 echo4k)
+CASES=(add_positional add_named batch10 echo4k echo_owned4k sum1000)
 
 die() {
     echo "instructions.sh: $*" >&2

@@ -6,9 +6,9 @@
 #   ours       rpc_http::Server with its production defaults (CORS, compression)
 #   ours_bare  rpc_http::Server without CORS and compression
 #   jsonrpsee  jsonrpsee 0.26 HTTP server
-# and drives each with wrk (installed from Debian if missing) on five
+# and drives each with wrk (installed from Debian if missing) on seven
 # workloads (scripts/load/<workload>.lua): add_positional, add_named,
-# batch10, echo4k, notification.
+# batch10, echo4k, echo_owned4k, sum1000, notification.
 #
 # Each server runs on a single-threaded runtime pinned to one core
 # (SERVER_CPU, default 0); wrk runs with one thread pinned to the other
@@ -30,7 +30,7 @@
 # Environment (defaults):
 #   ROUNDS=3 DUR=10s CONN=32 PORT=39400 SERVER_CPU=0 LOAD_CPU=1 SATURATED=90
 #   SERVERS="hand ours ours_bare jsonrpsee"
-#   WORKLOADS="add_positional add_named batch10 echo4k notification"
+#   WORKLOADS="add_positional add_named batch10 echo4k echo_owned4k sum1000 notification"
 #   OUT=target/load   (raw results, logs and report.md)
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
 #
@@ -47,7 +47,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 SATURATED=${SATURATED:-90}
 SERVERS=${SERVERS:-"hand ours ours_bare jsonrpsee"}
-WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k notification"}
+WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k echo_owned4k sum1000 notification"}
 OUT=${OUT:-target/load}
 
 # shellcheck source=scripts/bench_lib.sh

@@ -11,7 +11,7 @@
 #
 # Environment (defaults):
 #   SERVERS="hand ours ours_bare jsonrpsee"
-#   WORKLOADS="add_positional add_named batch10 echo4k notification"
+#   WORKLOADS="add_positional add_named batch10 echo4k echo_owned4k sum1000 notification"
 #   DUR=5s CONN=4 PORT=39700 (the first of one port per run) OUT=target/server-instructions (the table is also
 #   written to $OUT/table.md)
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SERVERS=${SERVERS:-"hand ours ours_bare jsonrpsee"}
-WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k notification"}
+WORKLOADS=${WORKLOADS:-"add_positional add_named batch10 echo4k echo_owned4k sum1000 notification"}
 DUR=${DUR:-5s}
 CONN=${CONN:-4}
 PORT=${PORT:-39700}

@@ -5,7 +5,7 @@
 //! ```text
 //! instructions <impl> <case> <iterations>
 //!   impl: floor | ours | jsonrpsee | jsonrpsee_http
-//!   case: add_positional | add_named | batch10 | echo4k
+//!   case: add_positional | add_named | batch10 | echo4k | echo_owned4k | sum1000
 //! ```
 //!
 //! Set-up (building the servers and checking every answer once) costs the
@@ -25,7 +25,7 @@ mod common;
 use common::{Bench, Case, Impl};
 
 const USAGE: &str = "usage: instructions <floor|ours|jsonrpsee|jsonrpsee_http> \
-                     <add_positional|add_named|batch10|echo4k> <iterations>";
+                     <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000> <iterations>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args()

@@ -5,7 +5,7 @@
 //! ```text
 //! load_server <impl> <port>
 //!   impl: ours | ours_bare | hand | jsonrpsee
-//! load_server body <add_positional|add_named|batch10|echo4k|notification>
+//! load_server body <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000|notification>
 //! ```
 //!
 //! The server listens on `127.0.0.1:<port>` on a single-threaded tokio
@@ -51,7 +51,7 @@ mod common;
 use common::{floor, Case};
 
 const USAGE: &str = "usage: load_server <ours|ours_bare|hand|jsonrpsee> <port>\n       \
-                     load_server body <add_positional|add_named|batch10|echo4k|notification>";
+                     load_server body <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000|notification>";
 
 /// The notification workload: `add` without an id, a method every server knows.
 const NOTIFICATION: &str = r#"{"jsonrpc":"2.0","method":"add","params":[1,2]}"#;
@@ -131,6 +131,16 @@ impl LoadService {
     /// baseline does) unless it holds escapes.
     fn echo<'a>(&self, s: &'a str) -> &'a str {
         s
+    }
+
+    /// Returns its argument, decoded into an owned `String` as users write it.
+    fn echo_owned(&self, s: String) -> String {
+        s
+    }
+
+    /// Sums the values.
+    fn sum(&self, values: Vec<f64>) -> f64 {
+        values.iter().sum()
     }
 
     /// Takes a line and answers nothing.

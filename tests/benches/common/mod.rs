@@ -107,6 +107,12 @@ pub(crate) enum Case {
     Batch10,
     /// `echo` of a 4096-character ASCII string.
     Echo4k,
+    /// `echo_owned` of the same string, decoded into an owned `String` as
+    /// users write it.
+    EchoOwned4k,
+    /// `sum` of 1000 floats, `[[0.125, 0.25, ...]]` (about 7.8 KB), decoded
+    /// into a `Vec<f64>`.
+    Sum1000,
 }
 
 /// Length of the `echo4k` string.
@@ -114,11 +120,13 @@ const ECHO_LEN: usize = 4096;
 
 impl Case {
     /// Every case, in table order.
-    pub(crate) const ALL: [Case; 4] = [
+    pub(crate) const ALL: [Case; 6] = [
         Case::AddPositional,
         Case::AddNamed,
         Case::Batch10,
         Case::Echo4k,
+        Case::EchoOwned4k,
+        Case::Sum1000,
     ];
 
     /// The name used in benchmark ids and on the command line.
@@ -128,6 +136,8 @@ impl Case {
             Case::AddNamed => "add_named",
             Case::Batch10 => "batch10",
             Case::Echo4k => "echo4k",
+            Case::EchoOwned4k => "echo_owned4k",
+            Case::Sum1000 => "sum1000",
         }
     }
 
@@ -158,6 +168,17 @@ impl Case {
                 r#"{{"jsonrpc":"2.0","method":"echo","params":["{}"],"id":1}}"#,
                 "a".repeat(ECHO_LEN)
             ),
+            Case::EchoOwned4k => format!(
+                r#"{{"jsonrpc":"2.0","method":"echo_owned","params":["{}"],"id":1}}"#,
+                "a".repeat(ECHO_LEN)
+            ),
+            Case::Sum1000 => {
+                let values: Vec<String> = sum_values().map(|value| value.to_string()).collect();
+                format!(
+                    r#"{{"jsonrpc":"2.0","method":"sum","params":[[{}]],"id":1}}"#,
+                    values.join(", ")
+                )
+            }
         }
     }
 
@@ -168,9 +189,18 @@ impl Case {
             Case::Batch10 => (1..=10)
                 .map(|id| (Value::from(id), Value::from(3)))
                 .collect(),
-            Case::Echo4k => vec![(Value::from(1), Value::from("a".repeat(ECHO_LEN)))],
+            Case::Echo4k | Case::EchoOwned4k => {
+                vec![(Value::from(1), Value::from("a".repeat(ECHO_LEN)))]
+            }
+            Case::Sum1000 => vec![(Value::from(1), Value::from(sum_values().sum::<f64>()))],
         }
     }
+}
+
+/// The 1000 values of `sum1000`: eighths from 0.125 up, repeating every 97
+/// (exact in binary, so every implementation sums them to the same bits).
+fn sum_values() -> impl Iterator<Item = f64> {
+    (0..1000).map(|i| f64::from(i % 97) * 0.125 + 0.125)
 }
 
 /// Polls a future once; everything benchmarked here is ready on the first poll.
@@ -195,6 +225,13 @@ struct EchoNamedOwned {
     s: String,
 }
 
+/// The `{"values":..}` form of `sum`'s params (floor and jsonrpsee).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SumNamed {
+    values: Vec<f64>,
+}
+
 /// rpc-core's router with `add(a, b)` and `echo(s)`.
 fn our_router() -> Router {
     let mut router = Router::new();
@@ -207,6 +244,18 @@ fn our_router() -> Router {
             router.method("echo", |params: Params<'_>, _: &Context| {
                 let (s,): (String,) = params.decode(&["s"])?;
                 Ok::<_, Error>(s)
+            })
+        })
+        .and_then(|router| {
+            router.method("echo_owned", |params: Params<'_>, _: &Context| {
+                let (s,): (String,) = params.decode(&["s"])?;
+                Ok::<_, Error>(s)
+            })
+        })
+        .and_then(|router| {
+            router.method("sum", |params: Params<'_>, _: &Context| {
+                let (values,): (Vec<f64>,) = params.decode(&["values"])?;
+                Ok::<_, Error>(values.iter().sum::<f64>())
             })
         })
         .expect("distinct method names");
@@ -227,6 +276,16 @@ impl MacroService {
     /// baseline does) unless it holds escapes.
     fn echo<'a>(&self, s: &'a str) -> &'a str {
         s
+    }
+
+    /// Returns its argument, decoded into an owned `String` as users write it.
+    fn echo_owned(&self, s: String) -> String {
+        s
+    }
+
+    /// Sums the values.
+    fn sum(&self, values: Vec<f64>) -> f64 {
+        values.iter().sum()
     }
 }
 
@@ -256,6 +315,26 @@ pub(crate) fn jsonrpsee_module() -> RpcModule<()> {
         })
         .expect("new method name");
     module
+        .register_method("echo_owned", |params, _, _| {
+            let s: String = if params.is_object() {
+                params.parse::<EchoNamedOwned>()?.s
+            } else {
+                params.one()?
+            };
+            Ok::<_, ErrorObjectOwned>(s)
+        })
+        .expect("new method name");
+    module
+        .register_method("sum", |params, _, _| {
+            let values: Vec<f64> = if params.is_object() {
+                params.parse::<SumNamed>()?.values
+            } else {
+                params.one()?
+            };
+            Ok::<_, ErrorObjectOwned>(values.iter().sum::<f64>())
+        })
+        .expect("new method name");
+    module
 }
 
 /// Everything the measured calls need, built once.
@@ -270,7 +349,7 @@ pub(crate) struct Bench {
     /// The request bodies, indexed like [`Case::ALL`], leaked once so that
     /// jsonrpsee's HTTP body can hold them without a copy per call (as `Bytes`
     /// from hyper would).
-    bodies: [&'static str; 4],
+    bodies: [&'static str; Case::ALL.len()],
 }
 
 impl Bench {
@@ -575,8 +654,37 @@ pub(crate) mod floor {
         match &*request.method {
             "add" => respond(out, id, add(params)),
             "echo" => respond(out, id, echo(params)),
+            "echo_owned" => respond(out, id, echo_owned(params)),
+            "sum" => respond(out, id, sum(params)),
             _ => respond::<()>(out, id, Err(METHOD_NOT_FOUND)),
         }
+    }
+
+    fn echo_owned(params: Option<&str>) -> Result<String, (i32, &'static str)> {
+        match params {
+            Some(text) if text.starts_with('{') => {
+                serde_json::from_str::<super::EchoNamedOwned>(text)
+                    .map(|named| named.s)
+                    .map_err(|_| INVALID_PARAMS)
+            }
+            Some(text) => serde_json::from_str::<(String,)>(text)
+                .map(|(s,)| s)
+                .map_err(|_| INVALID_PARAMS),
+            None => Err(INVALID_PARAMS),
+        }
+    }
+
+    fn sum(params: Option<&str>) -> Result<f64, (i32, &'static str)> {
+        let values = match params {
+            Some(text) if text.starts_with('{') => serde_json::from_str::<super::SumNamed>(text)
+                .map(|named| named.values)
+                .map_err(|_| INVALID_PARAMS)?,
+            Some(text) => serde_json::from_str::<(Vec<f64>,)>(text)
+                .map(|(values,)| values)
+                .map_err(|_| INVALID_PARAMS)?,
+            None => return Err(INVALID_PARAMS),
+        };
+        Ok(values.iter().sum())
     }
 
     fn add(params: Option<&str>) -> Result<i64, (i32, &'static str)> {
