@@ -12,7 +12,6 @@ pub use serde;
 pub use serde_json;
 pub use std::boxed::Box;
 pub use std::clone::Clone;
-pub use std::convert::Into;
 pub use std::fmt;
 pub use std::future::Future;
 pub use std::marker::{PhantomData, Send, Sized, Sync};
