@@ -6,7 +6,8 @@ use crate::error::ErrorCode;
 
 /// Sees every method call a router makes; for statistics and tracing.
 ///
-/// Set with [`Router::set_observer`]. Without one, dispatch reads no clock.
+/// Set with [`Router::set_observer`](crate::Router::set_observer). Without
+/// one, dispatch reads no clock.
 pub trait Observer: Send + Sync + 'static {
     /// Called when a method (found in the table) has finished: how long it
     /// took, and the error code it answered with (`None` on success). Calls

@@ -112,8 +112,10 @@ fn check_qualifiers(cx: &Ctxt, method: &Method<'_>) {
 }
 
 /// Parameters have plain names and decodable types, there are at most
-/// [`MAX_PARAMS`] of them, names are unique, and the context (at most one)
-/// is taken as `&Context`.
+/// [`MAX_PARAMS`] of them, names are unique, and the context (at most one,
+/// marked `#[rpc(context)]` or taken as `&Context`) is taken by shared
+/// reference and takes no other key. That its type really is
+/// `&rpc_core::Context` is checked by the generated code.
 fn check_args(cx: &Ctxt, method: &Method<'_>) {
     let mut names: HashMap<&str, String> = HashMap::new();
     let mut contexts = 0;
@@ -125,21 +127,23 @@ fn check_args(cx: &Ctxt, method: &Method<'_>) {
                 original,
                 by_ref,
                 mutable,
+                other_key,
+                ..
             } => {
-                if let syn::FnArg::Typed(typed) = original {
-                    if let Some(attr) = typed
-                        .attrs
-                        .iter()
-                        .find(|attr| crate::parse::attr::is_rpc(attr))
-                    {
-                        cx.error_spanned_by(attr, "the context parameter takes no rpc attributes");
-                    }
+                if let Some(span) = other_key {
+                    cx.syn_error(syn::Error::new(
+                        *span,
+                        "the context parameter takes no rpc attribute but `context`",
+                    ));
                 }
                 contexts += 1;
                 if contexts > 1 {
                     cx.error_spanned_by(original, "a method takes the context once");
                 } else if !by_ref {
-                    cx.error_spanned_by(original, "take the context by reference: `&Context`");
+                    cx.error_spanned_by(
+                        original,
+                        "take the context by reference: `&rpc_core::Context`",
+                    );
                 } else if *mutable {
                     cx.error_spanned_by(
                         original,
@@ -236,11 +240,17 @@ const GENERATED_NAMES: &[&str] = &[
     "router_from_arc",
 ];
 
+/// Whether the method's Rust name is one the generated code takes.
+pub(crate) fn is_generated_name(method: &Method<'_>) -> bool {
+    let ident = method.name.rust();
+    GENERATED_NAMES.iter().any(|name| ident == name)
+}
+
 /// A Rust method may not take a name the generated code uses; the RPC name
 /// is free, so the fix is a rename with `#[rpc(name = "...")]`.
 fn check_generated_names(cx: &Ctxt, method: &Method<'_>) {
     let ident = method.name.rust();
-    if GENERATED_NAMES.iter().any(|name| ident == name) {
+    if is_generated_name(method) {
         cx.error_spanned_by(
             ident,
             format!(

@@ -24,6 +24,7 @@ pub(crate) const SKIP: Symbol = Symbol("skip");
 // Parameter keys (`NAME` too).
 pub(crate) const DEFAULT: Symbol = Symbol("default");
 pub(crate) const FLATTEN: Symbol = Symbol("flatten");
+pub(crate) const CONTEXT: Symbol = Symbol("context");
 
 /// The attribute's own name, on methods and parameters.
 pub(crate) const RPC: Symbol = Symbol("rpc");
@@ -31,7 +32,7 @@ pub(crate) const RPC: Symbol = Symbol("rpc");
 pub(crate) const CONTAINER_KEYS: &[Symbol] =
     &[NAMESPACE, CRATE, CLIENT, ALLOW_UNKNOWN_PARAMS, PARAMS];
 pub(crate) const METHOD_KEYS: &[Symbol] = &[NAME, ALIAS, NOTIFICATION, BLOCKING, SKIP, PARAMS];
-pub(crate) const PARAM_KEYS: &[Symbol] = &[NAME, DEFAULT, FLATTEN];
+pub(crate) const PARAM_KEYS: &[Symbol] = &[NAME, DEFAULT, FLATTEN, CONTEXT];
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

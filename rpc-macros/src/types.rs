@@ -10,19 +10,51 @@ use proc_macro2::{Group, Ident, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{GenericArgument, Generics, Path, PathArguments, Type};
 
-/// `&Context`, `&'a rpc_core::Context`, ...: `Some((by_ref, mutable))` when
-/// the last path segment is `Context`.
-pub(crate) fn context_type(ty: &Type) -> Option<(bool, bool)> {
-    let (inner, by_ref, mutable) = match ty {
-        Type::Reference(reference) => (&*reference.elem, true, reference.mutability.is_some()),
-        other => (other, false, false),
-    };
-    match inner {
-        Type::Path(path) if path.qself.is_none() => {
-            let last = path.path.segments.last()?;
-            (last.ident == "Context" && last.arguments.is_none()).then_some((by_ref, mutable))
+/// Whether the type is a path whose last segment is `Context` (without
+/// generic arguments): `Context`, `rpc_core::Context`. A parameter of type
+/// `&Context` is taken as the request context, and generated code checks
+/// that it really is `&rpc_core::Context`.
+pub(crate) fn is_named_context(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "Context" && last.arguments.is_none()),
+        _ => false,
+    }
+}
+
+/// Which of rpc-core's parameter checks a parameter's type gets, for the
+/// most helpful message when it does not decode.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ParamCheck {
+    /// Any type: `__private::Param`.
+    Plain,
+    /// A reference other than `&str`: `__private::RefParam`, whose notes
+    /// suggest an owned type or the context.
+    Reference,
+    /// A type named `Context`, by value: `__private::ContextNamedParam`,
+    /// whose note points to the request context.
+    NamedContext,
+}
+
+impl ParamCheck {
+    pub(crate) fn of(ty: &Type) -> Self {
+        match ty {
+            Type::Reference(_) => ParamCheck::Reference,
+            ty if is_named_context(ty) => ParamCheck::NamedContext,
+            _ => ParamCheck::Plain,
         }
-        _ => None,
+    }
+
+    /// The trait's name in `__private`.
+    pub(crate) fn trait_name(self) -> &'static str {
+        match self {
+            ParamCheck::Plain => "Param",
+            ParamCheck::Reference => "RefParam",
+            ParamCheck::NamedContext => "ContextNamedParam",
+        }
     }
 }
 
@@ -62,10 +94,45 @@ pub(crate) fn mentions_self(ty: &impl ToTokens) -> bool {
     )
 }
 
-/// Whether a type can stand in a where clause as written: no references,
-/// lifetimes or `Self`.
-pub(crate) fn nameable(ty: &impl ToTokens) -> bool {
-    !borrows(ty) && !mentions_self(ty)
+/// Whether a `&` appears anywhere in the type.
+pub(crate) fn has_reference(ty: &impl ToTokens) -> bool {
+    any_token(
+        ty.to_token_stream(),
+        &|token| matches!(token, TokenTree::Punct(punct) if punct.as_char() == '&'),
+    )
+}
+
+/// Whether the identifier `name` appears anywhere in the type.
+pub(crate) fn mentions_ident(ty: &impl ToTokens, name: &str) -> bool {
+    any_token(
+        ty.to_token_stream(),
+        &|token| matches!(token, TokenTree::Ident(ident) if ident == name),
+    )
+}
+
+/// Whether the lifetime `'name` appears anywhere in the tokens.
+pub(crate) fn mentions_lifetime(tokens: &impl ToTokens, name: &str) -> bool {
+    lifetime_names(tokens.to_token_stream())
+        .iter()
+        .any(|lifetime| lifetime == name)
+}
+
+/// The names of every lifetime in the tokens, groups included.
+fn lifetime_names(tokens: TokenStream) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Punct(punct) if punct.as_char() == '\'' => {
+                if let Some(TokenTree::Ident(name)) = tokens.peek() {
+                    names.push(name.to_string());
+                }
+            }
+            TokenTree::Group(group) => names.extend(lifetime_names(group.stream())),
+            _ => {}
+        }
+    }
+    names
 }
 
 /// Whether any token passes `test`, looking inside groups.
@@ -77,6 +144,86 @@ fn any_token(tokens: TokenStream, test: &impl Fn(&TokenTree) -> bool) -> bool {
                 _ => false,
             }
     })
+}
+
+/// The type without its outer references: `&'a [u8]` → `[u8]`. What a
+/// reference serializes as is what it points to.
+pub(crate) fn peel_references(mut ty: &Type) -> &Type {
+    while let Type::Reference(reference) = ty {
+        ty = &reference.elem;
+    }
+    ty
+}
+
+/// Whether serde implements both `Serialize` and `Deserialize` for the type
+/// as written, judged by its spelling: primitives, `String`, and std's
+/// tuples, arrays, slices, references, `Option`, `Vec`, `VecDeque`, `Box`,
+/// `Cow` and maps and sets with non-float keys, made of such types. The
+/// client names no bound for those, so its rustdoc shows no
+/// `where i64: ...` lines. (A type of the user's own that shadows one of
+/// these names is reported where the client is generated instead of where
+/// it is called: only the place of the error changes.)
+pub(crate) fn is_serde_std(ty: &Type) -> bool {
+    match ty {
+        Type::Paren(inner) => is_serde_std(&inner.elem),
+        Type::Group(inner) => is_serde_std(&inner.elem),
+        Type::Reference(reference) => {
+            reference.mutability.is_none() && is_serde_std(&reference.elem)
+        }
+        Type::Slice(slice) => is_serde_std(&slice.elem),
+        Type::Array(array) => is_serde_std(&array.elem),
+        Type::Tuple(tuple) => tuple.elems.iter().all(is_serde_std),
+        Type::Path(path) if path.qself.is_none() => std_path(&path.path),
+        _ => false,
+    }
+}
+
+const PRIMITIVES: &[&str] = &[
+    "bool", "char", "str", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
+    "u128", "usize", "f32", "f64", "String",
+];
+const CONTAINERS: &[&str] = &["Option", "Vec", "VecDeque", "Box", "Cow"];
+const KEYED: &[&str] = &["HashMap", "BTreeMap", "HashSet", "BTreeSet"];
+
+fn std_path(path: &Path) -> bool {
+    let segments: Vec<_> = path.segments.iter().collect();
+    let Some((last, prefix)) = segments.split_last() else {
+        return false;
+    };
+    // `String`, `std::string::String`, `::alloc::vec::Vec`, ...
+    let std_prefix = prefix.iter().all(|segment| segment.arguments.is_none())
+        && prefix.first().is_none_or(|first| {
+            matches!(first.ident.to_string().as_str(), "std" | "core" | "alloc")
+        });
+    if !std_prefix {
+        return false;
+    }
+    let name = last.ident.to_string();
+    let args: Vec<&Type> = match &last.arguments {
+        PathArguments::None => Vec::new(),
+        PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty),
+                _ => None,
+            })
+            .collect(),
+        PathArguments::Parenthesized(_) => return false,
+    };
+    if PRIMITIVES.contains(&name.as_str()) {
+        args.is_empty()
+    } else if CONTAINERS.contains(&name.as_str()) {
+        args.len() == 1 && is_serde_std(args[0])
+    } else if KEYED.contains(&name.as_str()) {
+        // A map or set needs keys that are `Eq + Hash` (or `Ord`) to decode.
+        !args.is_empty()
+            && args.len() <= 2
+            && !matches!(&args[0], Type::Path(key) if key.path.is_ident("f32") || key.path.is_ident("f64"))
+            && args.iter().all(|arg| is_serde_std(arg))
+    } else {
+        false
+    }
 }
 
 /// A type of a method as generated code can name it: the method's own
@@ -192,17 +339,80 @@ mod tests {
     }
 
     #[test]
-    fn the_context_is_found_by_its_last_segment() {
-        assert_eq!(context_type(&ty("&Context")), Some((true, false)));
+    fn a_type_named_context_is_found_by_its_last_segment() {
+        assert!(is_named_context(&ty("Context")));
+        assert!(is_named_context(&ty("rpc_core::Context")));
+        assert!(!is_named_context(&ty("&Context")));
+        assert!(!is_named_context(&ty("Context<u8>")));
+        assert!(!is_named_context(&ty("ContextLike")));
+        assert!(!is_named_context(&ty("<T as X>::Context")));
+    }
+
+    #[test]
+    fn references_and_types_named_context_get_their_own_check() {
+        assert_eq!(ParamCheck::of(&ty("&[u32]")), ParamCheck::Reference);
+        assert_eq!(ParamCheck::of(&ty("&'a Ctx")), ParamCheck::Reference);
+        assert_eq!(ParamCheck::of(&ty("Context")), ParamCheck::NamedContext);
+        assert_eq!(ParamCheck::of(&ty("my::Context")), ParamCheck::NamedContext);
+        assert_eq!(ParamCheck::of(&ty("Vec<&str>")), ParamCheck::Plain);
+    }
+
+    #[test]
+    fn std_types_made_of_std_types_are_known_to_serde() {
+        for known in [
+            "i64",
+            "String",
+            "&str",
+            "&'a [u8]",
+            "()",
+            "(u8, String)",
+            "[f64; 3]",
+            "Option<Vec<u8>>",
+            "std::string::String",
+            "::std::option::Option<i32>",
+            "Box<str>",
+            "Cow<'a, str>",
+            "HashMap<String, Vec<u8>>",
+            "BTreeSet<i64>",
+        ] {
+            assert!(is_serde_std(&ty(known)), "{known}");
+        }
+        for unknown in [
+            "Query",
+            "Vec<Query>",
+            "Option<(u8, Query)>",
+            "my::String",
+            "HashMap<f64, u8>",
+            "Rc<str>",
+            "&mut u8",
+            "Vec<u8, A>",
+        ] {
+            assert!(!is_serde_std(&ty(unknown)), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn identifiers_and_lifetimes_are_found_at_any_depth() {
+        assert!(mentions_ident(&ty("Vec<(u8, T)>"), "T"));
+        assert!(!mentions_ident(&ty("Vec<Tee>"), "T"));
+        assert!(mentions_lifetime(&ty("Vec<&'c str>"), "c"));
+        assert!(!mentions_lifetime(&ty("&'cd str"), "c"));
+    }
+
+    #[test]
+    fn outer_references_are_peeled() {
         assert_eq!(
-            context_type(&ty("&'a rpc_core::Context")),
-            Some((true, false))
+            peel_references(&ty("&&'a [u8]"))
+                .to_token_stream()
+                .to_string(),
+            "[u8]"
         );
-        assert_eq!(context_type(&ty("&mut Context")), Some((true, true)));
-        assert_eq!(context_type(&ty("Context")), Some((false, false)));
-        assert_eq!(context_type(&ty("&Context<u8>")), None);
-        assert_eq!(context_type(&ty("&ContextLike")), None);
-        assert_eq!(context_type(&ty("&<T as X>::Context")), None);
+        assert_eq!(
+            peel_references(&ty("Vec<&u8>"))
+                .to_token_stream()
+                .to_string(),
+            ty("Vec<&u8>").to_token_stream().to_string()
+        );
     }
 
     #[test]
@@ -242,16 +452,6 @@ mod tests {
         assert!(mentions_self(&ty("[Self::Item; 2]")));
         assert!(!mentions_self(&ty("SelfTest")));
         assert!(!mentions_self(&ty("MySelf<u8>")));
-    }
-
-    #[test]
-    fn nameable_types_neither_borrow_nor_name_self() {
-        assert!(nameable(&ty("Vec<Option<u8>>")));
-        assert!(nameable(&ty("SelfTest")));
-        assert!(!nameable(&ty("&str")));
-        assert!(!nameable(&ty("Cow<'static, str>")));
-        assert!(!nameable(&ty("Option<Self>")));
-        assert!(!nameable(&ty("(u8, (Vec<&u8>,))")));
     }
 
     fn erased(generics: &str, source: &str) -> String {

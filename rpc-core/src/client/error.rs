@@ -133,7 +133,7 @@ impl fmt::Debug for ClientError {
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.kind {
-            Kind::Call(error) => write!(f, "server error: {error}"),
+            Kind::Call(error) => answered(error, f),
             Kind::Transport(err) => write!(f, "transport error: {err}"),
             Kind::Encode(err) => write!(f, "could not encode the call: {err}"),
             Kind::InvalidResponse(err) => write!(f, "invalid response: {err}"),
@@ -141,6 +141,27 @@ impl fmt::Display for ClientError {
             Kind::EmptyBatch => f.write_str("a batch must hold at least one entry"),
         }
     }
+}
+
+/// "the server answered with error 404: not found", and for a code the
+/// specification names, its name when the message does not already start
+/// with it: "the server answered with error -32601 (Method not found): no
+/// method `x`". The data, if any, follows.
+fn answered(error: &Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let code = error.code();
+    let message = error.message();
+    write!(f, "the server answered with error {code}")?;
+    match code.standard_message() {
+        Some(name) if !message.starts_with(name) => write!(f, " ({name})")?,
+        _ => {}
+    }
+    if !message.is_empty() {
+        write!(f, ": {message}")?;
+    }
+    if let Some(data) = error.data() {
+        write!(f, ", data: {}", data.get())?;
+    }
+    Ok(())
 }
 
 impl std::error::Error for ClientError {
@@ -151,5 +172,57 @@ impl std::error::Error for ClientError {
             Kind::Decode(err) => Some(err),
             Kind::EmptyBatch => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(error: Error) -> String {
+        ClientError::call(error).to_string()
+    }
+
+    #[test]
+    fn an_application_error_is_shown_with_its_code() {
+        assert_eq!(
+            text(Error::new(404, "no such key")),
+            "the server answered with error 404: no such key"
+        );
+        assert_eq!(
+            text(Error::new(7, "busy").with_data(&[1, 2])),
+            "the server answered with error 7: busy, data: [1,2]"
+        );
+    }
+
+    #[test]
+    fn a_standard_error_is_named_once() {
+        assert_eq!(
+            text(Error::method_not_found()),
+            "the server answered with error -32601: Method not found"
+        );
+        assert_eq!(
+            text(Error::invalid_params("Invalid params: missing `b`")),
+            "the server answered with error -32602: Invalid params: missing `b`"
+        );
+        assert_eq!(
+            text(Error::new(-32601, "no method `x`")),
+            "the server answered with error -32601 (Method not found): no method `x`"
+        );
+        assert_eq!(
+            text(Error::new(-32001, "database down")),
+            "the server answered with error -32001 (Server error): database down"
+        );
+    }
+
+    #[test]
+    fn local_failures_say_which_side_failed() {
+        assert_eq!(
+            ClientError::empty_batch().to_string(),
+            "a batch must hold at least one entry"
+        );
+        assert!(ClientError::scalar_params()
+            .to_string()
+            .starts_with("could not encode the call: "));
     }
 }

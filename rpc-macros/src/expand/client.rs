@@ -1,14 +1,18 @@
 //! The typed client stub and its batch builder.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::Path;
+use syn::{Ident, Lifetime, Path, Type};
 
-use super::{listing, respan, Paths};
+use super::{listing, respan_over, Paths};
+use crate::check::is_generated_name;
 use crate::parse::attr::ParamStyle;
-use crate::parse::model::{Method, Ret, Service};
-use crate::types::{nameable, owned};
+use crate::parse::model::{Arg, Method, Ret, Service};
+use crate::types::{
+    has_reference, is_serde_std, mentions_ident, mentions_lifetime, mentions_self, owned,
+    peel_references,
+};
 
 // Input:
 //     #[rpc] impl Calculator { fn add(&self, a: i64, b: i64) -> i64 { .. } }
@@ -28,8 +32,84 @@ use crate::types::{nameable, owned};
 //     }
 //
 // One method of each per RPC method, from `Call::client_fn` and `Call::batch_fn`.
+// `T` and `'c` are named as shown unless the service's types use those
+// names (see `Names`).
 pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
+    generate_with(service, paths, Bodies::Calls)
+}
+
+/// The client with every method's body a stand-in: emitted when the
+/// attribute reports an error, for the methods whose signatures can be
+/// written, so that the user's calls of them give no second error.
+pub(crate) fn generate_stand_in(service: &Service<'_>, paths: &Paths) -> TokenStream {
+    generate_with(service, paths, Bodies::StandIns)
+}
+
+/// What the methods of the client and batch do.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bodies {
+    /// Send the call.
+    Calls,
+    /// Nothing: the attribute failed, and the crate does not build.
+    StandIns,
+}
+
+/// The names the generated client gives its own parameters: readable in
+/// rustdoc (`CalculatorClient<T>`, `CalculatorBatch<'c, T>`,
+/// `for<'x> Query: ClientParam<'x>`), unless a type of the service uses the
+/// same name, which they would shadow; then `__T`, `'__c`, `'__x`.
+struct Names {
+    transport: Ident,
+    batch: Lifetime,
+}
+
+impl Names {
+    fn new(service: &Service<'_>) -> Self {
+        let signatures: Vec<TokenStream> = service
+            .methods
+            .iter()
+            .map(|method| {
+                let (generics, inputs, output) =
+                    (&method.sig.generics, &method.sig.inputs, &method.sig.output);
+                quote!(#generics #inputs #output)
+            })
+            .collect();
+        let transport = if signatures.iter().any(|sig| mentions_ident(sig, "T")) {
+            "__T"
+        } else {
+            "T"
+        };
+        let batch = if signatures.iter().any(|sig| mentions_lifetime(sig, "c")) {
+            "'__c"
+        } else {
+            "'c"
+        };
+        Names {
+            transport: Ident::new(transport, Span::call_site()),
+            batch: Lifetime::new(batch, Span::call_site()),
+        }
+    }
+}
+
+/// The lifetime of a bound checked where the method is called (`for<'x>`),
+/// unless the method uses `'x`.
+fn bound_lifetime(method: &Method<'_>) -> Lifetime {
+    let sig = method.sig;
+    let (generics, inputs, output) = (&sig.generics, &sig.inputs, &sig.output);
+    let name = if mentions_lifetime(&quote!(#generics #inputs #output), "x") {
+        "'__x"
+    } else {
+        "'x"
+    };
+    Lifetime::new(name, Span::call_site())
+}
+
+fn generate_with(service: &Service<'_>, paths: &Paths, bodies: Bodies) -> TokenStream {
     let krate = &paths.krate;
+    let Names {
+        transport: t,
+        batch: c,
+    } = Names::new(service);
     let vis = &service.vis;
     let client = &service.client;
     let batch = batch_ident(service);
@@ -41,10 +121,20 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
         "A batch of calls to [`{service_name}`], built with typed methods; sent with `send`."
     );
     let methods = listing::methods(service, paths);
+    let mut seen = Vec::new();
     let calls: Vec<Call<'_>> = service
         .methods
         .iter()
-        .map(|method| Call::new(method, paths))
+        .filter(|method| {
+            // A failed expansion may hold methods it could not generate, or
+            // two of the same name (an error of the item itself).
+            bodies == Bodies::Calls
+                || (stand_in_possible(method) && !seen.contains(&method.name.rust()) && {
+                    seen.push(method.name.rust());
+                    true
+                })
+        })
+        .map(|method| Call::new(method, paths, bodies))
         .collect();
     let client_fns = calls.iter().map(Call::client_fn);
     let batch_fns = calls.iter().map(Call::batch_fn);
@@ -52,20 +142,20 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
     quote! {
         #[doc = #client_doc]
         #[allow(unreachable_pub)]
-        #vis struct #client<__T> {
-            client: #krate::client::Client<__T>,
+        #vis struct #client<#t> {
+            client: #krate::client::Client<#t>,
         }
 
-        impl<__T> #krate::__private::Clone for #client<__T>
+        impl<#t> #krate::__private::Clone for #client<#t>
         where
-            __T: #krate::__private::Clone,
+            #t: #krate::__private::Clone,
         {
             fn clone(&self) -> Self {
                 Self { client: #krate::__private::Clone::clone(&self.client) }
             }
         }
 
-        impl<__T> #krate::__private::fmt::Debug for #client<__T> {
+        impl<#t> #krate::__private::fmt::Debug for #client<#t> {
             fn fmt(&self, f: &mut #krate::__private::fmt::Formatter<'_>) -> #krate::__private::fmt::Result {
                 #krate::__private::fmt::Debug::fmt(&self.client, f)
             }
@@ -77,28 +167,28 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
             pub const METHODS: &'static [#krate::MethodInfo] = #methods;
         }
 
-        impl<__T: #krate::client::Transport> #client<__T> {
+        impl<#t: #krate::client::Transport> #client<#t> {
             /// A client that sends over `transport`.
             #[allow(unreachable_pub)]
-            pub fn new(transport: __T) -> Self {
+            pub fn new(transport: #t) -> Self {
                 Self { client: #krate::client::Client::new(transport) }
             }
 
             /// A typed client over an existing untyped one (sharing its ids).
             #[allow(unreachable_pub)]
-            pub fn from_client(client: #krate::client::Client<__T>) -> Self {
+            pub fn from_client(client: #krate::client::Client<#t>) -> Self {
                 Self { client }
             }
 
             /// The untyped client underneath, for calls by name.
             #[allow(unreachable_pub)]
-            pub fn client(&self) -> &#krate::client::Client<__T> {
+            pub fn client(&self) -> &#krate::client::Client<#t> {
                 &self.client
             }
 
             /// Starts a batch with one typed method per RPC method.
             #[allow(unreachable_pub)]
-            pub fn batch(&self) -> #batch<'_, __T> {
+            pub fn batch(&self) -> #batch<'_, #t> {
                 #batch { batch: self.client.batch() }
             }
 
@@ -107,20 +197,20 @@ pub(crate) fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
 
         #[doc = #batch_doc]
         #[allow(unreachable_pub)]
-        #vis struct #batch<'__c, __T> {
-            batch: #krate::client::Batch<'__c, __T>,
+        #vis struct #batch<#c, #t> {
+            batch: #krate::client::Batch<#c, #t>,
         }
 
-        impl<__T> #krate::__private::fmt::Debug for #batch<'_, __T> {
+        impl<#t> #krate::__private::fmt::Debug for #batch<'_, #t> {
             fn fmt(&self, f: &mut #krate::__private::fmt::Formatter<'_>) -> #krate::__private::fmt::Result {
                 #krate::__private::fmt::Debug::fmt(&self.batch, f)
             }
         }
 
-        impl<'__c, __T: #krate::client::Transport> #batch<'__c, __T> {
+        impl<#c, #t: #krate::client::Transport> #batch<#c, #t> {
             /// The untyped batch underneath, to add calls by name.
             #[allow(unreachable_pub)]
-            pub fn inner(&mut self) -> &mut #krate::client::Batch<'__c, __T> {
+            pub fn inner(&mut self) -> &mut #krate::client::Batch<#c, #t> {
                 &mut self.batch
             }
 
@@ -184,31 +274,76 @@ fn docs(method: &Method<'_>) -> TokenStream {
     }
 }
 
-/// Bounds that report a param type without `Serialize`, or a result type
-/// without `Deserialize`, at the user's type (see `server::type_checks`).
+// Input:
+//     fn find(&self, query: Query, limit: u32) -> Vec<Row>
+// Output (the where clause of the client method):
+//     for<'x> Query: ClientParam<'x>, for<'x> Vec<Row>: ClientResult<'x>,
+//
+// What the client needs of the types: parameters `Serialize`, the result
+// `DeserializeOwned`. A bound that names no type or lifetime parameter is
+// checked where it is written (it is "trivial" to rustc); the `for<'x>`
+// makes it checked where the method is called instead, so a service whose
+// client is never used asks nothing of it, and a call with a type that
+// falls short fails at the call with the message of `ClientParam` or
+// `ClientResult`, pointing to the type in the service. Types serde is known
+// to handle (`u32`) get no bound, so rustdoc shows none; a type that
+// cannot be named in a where clause (`Cow<'_, X>`) gets none either and is
+// required where the client is generated.
 fn client_checks(method: &Method<'_>, paths: &Paths) -> Vec<TokenStream> {
     let krate = &paths.krate;
+    let lifetime = bound_lifetime(method);
+    let bound = |ty: &dyn ToTokens, check: TokenStream, at: &Type| {
+        let check = respan_over(quote!(#krate::__private::#check<#lifetime>), at);
+        quote!(for<#lifetime> #ty: #check)
+    };
     let mut checks: Vec<TokenStream> = method
         .params()
-        .filter(|param| nameable(param.ty))
-        .map(|param| {
-            let ty = param.ty;
-            let bound = respan(quote!(#krate::__private::serde::Serialize), ty.span());
-            quote!(#ty: #bound)
-        })
+        .filter(|param| !is_serde_std(param.ty))
+        .map(|param| (param.ty, peel_references(param.ty)))
+        .filter(|(_, ty)| nameable_in_where(ty))
+        .map(|(written, ty)| bound(ty, quote!(ClientParam), written))
         .collect();
     if !method.attrs.notification {
         if let Ret::Plain(ty) | Ret::Result { ok: ty, .. } = &method.ret {
-            if nameable(ty) {
-                let bound = respan(
-                    quote!(#krate::__private::serde::de::DeserializeOwned),
-                    ty.span(),
-                );
-                checks.push(quote!(#ty: #bound));
+            let received = owned(&ty.to_token_stream(), krate);
+            if !is_serde_std(ty) && nameable_in_where(&received) {
+                checks.push(bound(&received, quote!(ClientResult), ty));
             }
         }
     }
     checks
+}
+
+/// Whether a type of the method can stand in its where clause: no
+/// reference or `'_`, whose lifetimes would be elided. (Named lifetimes are
+/// the method's own, declared on it.)
+fn nameable_in_where(ty: &impl ToTokens) -> bool {
+    !has_reference(ty) && !mentions_lifetime(ty, "_")
+}
+
+/// Whether a stand-in for the method's client function can be written
+/// when the attribute failed: its parameters are plain, it is generic over
+/// lifetimes only, its types name no `Self` or `impl Trait`, and its name
+/// is not one the client takes for itself.
+fn stand_in_possible(method: &Method<'_>) -> bool {
+    let sig = method.sig;
+    let args_plain = method
+        .args
+        .iter()
+        .all(|arg| !matches!(arg, Arg::Unsupported { .. }));
+    let lifetimes_only = sig
+        .generics
+        .params
+        .iter()
+        .all(|param| matches!(param, syn::GenericParam::Lifetime(_)));
+    let types_usable = method.params().all(|param| !mentions_self(param.ty))
+        && match &sig.output {
+            syn::ReturnType::Default => true,
+            syn::ReturnType::Type(_, ty) => {
+                !mentions_self(ty) && !matches!(**ty, Type::ImplTrait(_))
+            }
+        };
+    args_plain && lifetimes_only && types_usable && !is_generated_name(method)
 }
 
 /// `<'a, ..>` when the method has lifetime parameters (the only generics it may have).
@@ -238,13 +373,15 @@ struct Call<'a> {
     params: TokenStream,
     /// The user's docs and a summary of the call.
     docs: TokenStream,
-    /// Bounds that report unusable types at the user's tokens.
+    /// Bounds on the types, checked where the method is called.
     checks: Vec<TokenStream>,
+    bodies: Bodies,
 }
 
 impl<'a> Call<'a> {
-    fn new(method: &'a Method<'a>, paths: &'a Paths) -> Self {
+    fn new(method: &'a Method<'a>, paths: &'a Paths, bodies: Bodies) -> Self {
         Call {
+            bodies,
             krate: &paths.krate,
             method,
             name: method.name.served().full(),
@@ -281,12 +418,14 @@ impl<'a> Call<'a> {
     }
 
     /// The frame every generator fills: docs, signature, bound checks, and
-    /// `body`, with `receiver` and `output` its own.
+    /// `body`, with `receiver` and `output` its own; or, for a stand-in,
+    /// `stand_in` as the body.
     fn function(
         &self,
         receiver: TokenStream,
         output: TokenStream,
         body: TokenStream,
+        stand_in: TokenStream,
     ) -> TokenStream {
         let Call {
             method,
@@ -294,12 +433,18 @@ impl<'a> Call<'a> {
             args,
             docs,
             checks,
+            bodies,
             ..
         } = self;
         let ident = method.name.rust();
+        let (body, allow) = match bodies {
+            Bodies::Calls => (body, quote!()),
+            Bodies::StandIns => (stand_in, quote!(#[allow(unused_variables)])),
+        };
         quote! {
             #docs
             #[allow(unreachable_pub)]
+            #allow
             pub fn #ident #lifetimes (#receiver, #(#args),*) #output
             where
                 #(#checks,)*
@@ -307,6 +452,18 @@ impl<'a> Call<'a> {
                 #body
             }
         }
+    }
+
+    /// The stand-in body of a client method, a future that never resolves.
+    fn pending(&self) -> TokenStream {
+        let krate = self.krate;
+        quote!(#krate::__private::pending())
+    }
+
+    /// The stand-in body of a batch method.
+    fn stand_in(&self) -> TokenStream {
+        let krate = self.krate;
+        quote!(#krate::__private::stand_in())
     }
 
     /// What the caller receives on success, owned.
@@ -326,7 +483,7 @@ impl<'a> Call<'a> {
 // Output:
 //     pub fn add(&self, a: i64, b: i64)
 //         -> impl Future<Output = Result<i64, ClientError>> + Send + '_
-//     where i64: Serialize, i64: Serialize, i64: DeserializeOwned,
+//     where /* see `client_checks` */
 //     { self.client.send_request(self.client.prepare_request("add", (a, b,))) }
 //
 // The `Result` carries the span of the method's return type, so that errors
@@ -348,6 +505,7 @@ fn client_request(call: &Call<'_>) -> TokenStream {
             -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send + '_
         },
         quote!(self.client.send_request(self.client.prepare_request(#name, #params))),
+        call.pending(),
     )
 }
 
@@ -356,7 +514,6 @@ fn client_request(call: &Call<'_>) -> TokenStream {
 // Output:
 //     pub fn log(&self, line: String)
 //         -> impl Future<Output = Result<(), ClientError>> + Send + '_
-//     where String: Serialize,
 //     { self.client.send_notification(self.client.prepare_notification("log", (line,))) }
 fn client_notification(call: &Call<'_>) -> TokenStream {
     let Call {
@@ -372,6 +529,7 @@ fn client_notification(call: &Call<'_>) -> TokenStream {
             -> impl #krate::__private::Future<Output = #krate::__private::Result<(), #error>> + #krate::__private::Send + '_
         },
         quote!(self.client.send_notification(self.client.prepare_notification(#name, #params))),
+        call.pending(),
     )
 }
 
@@ -379,7 +537,6 @@ fn client_notification(call: &Call<'_>) -> TokenStream {
 //     fn add(&self, a: i64, b: i64) -> i64
 // Output:
 //     pub fn add(&mut self, a: i64, b: i64) -> Result<BatchEntry<i64>, ClientError>
-//     where i64: Serialize, i64: Serialize, i64: DeserializeOwned,
 //     { self.batch.request("add", (a, b,)) }
 fn batch_request(call: &Call<'_>) -> TokenStream {
     let Call {
@@ -395,6 +552,7 @@ fn batch_request(call: &Call<'_>) -> TokenStream {
             -> #krate::__private::Result<#krate::client::BatchEntry<#success>, #error>
         },
         quote!(self.batch.request(#name, #params)),
+        call.stand_in(),
     )
 }
 
@@ -402,7 +560,6 @@ fn batch_request(call: &Call<'_>) -> TokenStream {
 //     #[rpc(notification)] fn log(&self, line: String)
 // Output:
 //     pub fn log(&mut self, line: String) -> Result<(), ClientError>
-//     where String: Serialize,
 //     { self.batch.notify("log", (line,)) }
 fn batch_notification(call: &Call<'_>) -> TokenStream {
     let Call {
@@ -416,5 +573,6 @@ fn batch_notification(call: &Call<'_>) -> TokenStream {
         quote!(&mut self),
         quote!(-> #krate::__private::Result<(), #error>),
         quote!(self.batch.notify(#name, #params)),
+        call.stand_in(),
     )
 }

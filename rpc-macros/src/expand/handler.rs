@@ -2,15 +2,21 @@
 //! Params are decoded straight into the argument types through rpc-core's
 //! one-pass decoder; one generator per shape (sync, async, blocking) builds
 //! the closure from what `Handler` holds for all of them.
+//!
+//! What the user's types must be able to do (decode, encode, convert into
+//! `rpc_core::Error`, be the context) is asked through the traits of
+//! `rpc_core::__private::checks`, with the user's type tokens in the
+//! `Self` position: a type that cannot gives one error there, saying what
+//! to do, and nothing after it fails again.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::Path;
+use syn::{Path, Type};
 
-use super::{local, Paths};
+use super::{local, respan_over, Paths};
 use crate::parse::model::{Arg, Method, Ret, Service};
-use crate::types::{erase_lifetimes, is_str_ref};
+use crate::types::{erase_lifetimes, is_str_ref, ParamCheck};
 
 /// The `Method` value for one RPC method, by its shape.
 pub(super) fn method_expr(
@@ -79,32 +85,90 @@ impl<'a> Handler<'a> {
     /// decoded arguments and the context in the order it takes them.
     fn call(&self, receiver: TokenStream) -> TokenStream {
         let ident = self.method.name.rust();
-        let ctx = &self.ctx;
         let args = self.method.args.iter().map(|arg| match arg {
-            Arg::Param(param) => {
-                let ident = &param.ident;
-                quote!(#ident)
-            }
-            _ => quote!(#ctx),
+            Arg::Param(param) => param.ident.to_token_stream(),
+            Arg::Context { ty, marked, .. } => self.context(ty, marked.is_some()),
+            Arg::Unsupported { .. } => unreachable!("checked before generating"),
         });
         quote!(Self::#ident(#receiver, #(#args),*))
     }
 
+    // Input:
+    //     ctx: &Context                    #[rpc(context)] ctx: &Ctx
+    // Output:
+    //     <&'_ Context as NamedContext<'_>>::context(ctx)
+    //     <&'_ Ctx as MarkedContext<'_>>::context(ctx)
+    //
+    // The identity for `&rpc_core::Context`; for any other type, the error
+    // at the parameter's type that says why it was taken as the context.
+    fn context(&self, ty: &Type, marked: bool) -> TokenStream {
+        let krate = self.krate;
+        let ctx = &self.ctx;
+        let check = if marked {
+            quote!(MarkedContext)
+        } else {
+            quote!(NamedContext)
+        };
+        let named = erase_lifetimes(&self.method.sig.generics, ty);
+        quote_spanned!(ty.span()=> <#named as #krate::__private::#check<'_>>::context(#ctx))
+    }
+
     /// Writes what `call` returns: its value as the result, or a `Result`
-    /// as a result or an error (spanned at the return type, where a missing
-    /// `Serialize` is reported).
+    /// as a result or an error, each through its check at the user's type.
     fn write(&self, call: TokenStream) -> TokenStream {
+        let krate = self.krate;
         let sink = &self.sink;
         match &self.method.ret {
             Ret::Unit => quote!({ #call; #sink.write(&()) }),
-            Ret::Plain(ty) => quote_spanned!(ty.span()=> #sink.write(&#call)),
-            Ret::Result { original, .. } => {
-                quote_spanned!(original.span()=> #sink.write_result(#call))
+            Ret::Plain(ty) => self.write_value(ty, &quote!(&#call)),
+            Ret::Result { ok, err, original } => {
+                let (value, error) = (local("value"), local("error"));
+                let write = self.write_value(ok, &quote!(&#value));
+                let convert = error_conversion(krate, err.unwrap_or(original));
+                quote! {
+                    match #call {
+                        #krate::__private::Ok(#value) => #write,
+                        #krate::__private::Err(#error) => #krate::__private::Err(#convert(#error)),
+                    }
+                }
             }
         }
     }
+
+    /// `<T as ResultValue>::write(value, sink)`: writes a result of type
+    /// `ty`, or fails to compile at `ty` if it is not `Serialize`.
+    fn write_value(&self, ty: &Type, value: &TokenStream) -> TokenStream {
+        let krate = self.krate;
+        let sink = &self.sink;
+        let named = erase_lifetimes(&self.method.sig.generics, ty);
+        quote_spanned!(ty.span()=> <#named as #krate::__private::ResultValue>::write(#value, #sink))
+    }
 }
 
+/// `<rpc_core::Error as ErrorFrom<_>>::from_error`: the function that turns
+/// a method's error into the answer, or fails to compile at the error type
+/// (`spanned_by`) if it does not convert. The error type is inferred, so an
+/// alias such as `io::Result<T>` needs no spelling of it.
+fn error_conversion(krate: &Path, spanned_by: &Type) -> TokenStream {
+    let error = respan_over(quote!(#krate::Error), spanned_by);
+    quote_spanned!(spanned_by.span()=> <#error as #krate::__private::ErrorFrom<_>>::from_error)
+}
+
+// Input:
+//     fn add(&self, a: i64, b: &[u32])
+// Output:
+//     let args: Result<(i64, &'_ [u32],), Error> = {
+//         <i64 as Param<'_>>::check();
+//         <&'_ [u32] as RefParam<'_>>::check();
+//         use __private::{DecodeArgs as _, DecodeArgsUnchecked as _};
+//         (&Args::<(i64, &'_ [u32],)>(PhantomData))
+//             .decode_with(params, CalculatorClient::<()>::METHODS[0].params, false)
+//     };
+//
+// Each `check` reports an argument type that cannot be decoded, at the
+// type; the tuple is then decoded by a stand-in that never runs, so that
+// nothing else reports it again. A `flatten` parameter is decoded, and
+// checked, by `<T as Param<'_>>::parse(params)`.
 /// The statement that decodes the params member into a tuple of the
 /// argument types: by position or name, or whole for a `flatten` parameter.
 fn decode(
@@ -117,30 +181,53 @@ fn decode(
 ) -> TokenStream {
     let client = &service.client;
     let allow_unknown = service.attrs.allow_unknown_params;
-    let decode_types = method.params().map(|param| {
-        let ty = param.ty;
-        let decoded = if is_str_ref(ty) {
-            quote_spanned!(ty.span()=> #krate::__private::StrArg<'_>)
-        } else {
-            erase_lifetimes(&method.sig.generics, ty)
+    let generics = &method.sig.generics;
+    let decode_types: Vec<TokenStream> = method
+        .params()
+        .map(|param| {
+            let ty = param.ty;
+            let decoded = if is_str_ref(ty) {
+                quote_spanned!(ty.span()=> #krate::__private::StrArg<'_>)
+            } else {
+                erase_lifetimes(generics, ty)
+            };
+            // A parameter with a default may be absent.
+            if param.default.is_some() {
+                quote_spanned!(ty.span()=> #krate::__private::Option<#decoded>)
+            } else {
+                decoded
+            }
+        })
+        .collect();
+    let check_trait = |ty: &Type| format_ident!("{}", ParamCheck::of(ty).trait_name());
+    if let Some(param) = method.flattened() {
+        // The type as decoded: a `&str` arrives as a `StrArg`.
+        let (ty, decoded) = (param.ty, &decode_types[0]);
+        let check = check_trait(ty);
+        let parse =
+            quote_spanned!(ty.span()=> <#decoded as #krate::__private::#check<'_>>::parse(#params));
+        return quote! {
+            let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
+                #krate::__private::Result::map(#parse, |whole| (whole,));
         };
-        // A parameter with a default may be absent.
-        if param.default.is_some() {
-            quote_spanned!(ty.span()=> #krate::__private::Option<#decoded>)
-        } else {
-            decoded
-        }
-    });
-    if method.flattened().is_some() {
-        quote! {
-            let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
-                #krate::__private::Result::map(#krate::Params::parse(#params), |whole| (whole,));
-        }
-    } else {
-        quote! {
-            let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> =
-                #krate::Params::decode_with(#params, #client::<()>::METHODS[#index].params, #allow_unknown);
-        }
+    }
+    let checks = method
+        .params()
+        .filter(|param| !is_str_ref(param.ty))
+        .map(|param| {
+            let ty = param.ty;
+            let named = erase_lifetimes(generics, ty);
+            let check = check_trait(ty);
+            quote_spanned!(ty.span()=> <#named as #krate::__private::#check<'_>>::check();)
+        });
+    quote! {
+        let #args: #krate::__private::Result<(#(#decode_types,)*), #krate::Error> = {
+            #(#checks)*
+            #[allow(unused_imports)]
+            use #krate::__private::{DecodeArgs as _, DecodeArgsUnchecked as _};
+            (&#krate::__private::Args::<(#(#decode_types,)*)>(#krate::__private::PhantomData))
+                .decode_with(#params, #client::<()>::METHODS[#index].params, #allow_unknown)
+        };
     }
 }
 
@@ -190,11 +277,10 @@ fn defaults(method: &Method<'_>, krate: &Path) -> TokenStream {
 //     fn add(&self, a: i64, #[rpc(default)] b: i64) -> i64
 // Output:
 //     Method::sync_with_state(Arc::clone(&this), |svc: &Self, params, ctx, sink| {
-//         let args: Result<(i64, Option<i64>,), Error> =
-//             Params::decode_with(params, CalculatorClient::<()>::METHODS[0].params, false);
+//         let args: Result<(i64, Option<i64>,), Error> = { /* see `decode` */ };
 //         let (a, b,) = args?;
 //         let b: i64 = Option::unwrap_or_default(b);
-//         sink.write(&Self::add(svc, a, b))
+//         <i64 as ResultValue>::write(&Self::add(svc, a, b), sink)
 //     })
 fn sync_method(handler: &Handler<'_>) -> TokenStream {
     let Handler {
@@ -227,11 +313,14 @@ fn sync_method(handler: &Handler<'_>) -> TokenStream {
 //     async fn greet(&self, name: &str, ctx: &Context) -> Result<String, Error>
 // Output:
 //     Method::async_with_state(Arc::clone(&this), |svc: &Self, params, ctx, sink| {
-//         let args: Result<(StrArg<'_>,), Error> = Params::decode_with(params, ..);
+//         let args: Result<(StrArg<'_>,), Error> = { /* see `decode` */ };
 //         Box::pin(async move {
 //             let (name,) = args?;
 //             let name: &str = &name.0;
-//             sink.write_result(Self::greet(svc, name, ctx).await)
+//             match Self::greet(svc, name, <&'_ Context as NamedContext<'_>>::context(ctx)).await {
+//                 Ok(value) => <String as ResultValue>::write(&value, sink),
+//                 Err(error) => Err(<Error as ErrorFrom<_>>::from_error(error)),
+//             }
 //         })
 //     })
 //
@@ -270,15 +359,15 @@ fn async_method(handler: &Handler<'_>) -> TokenStream {
 //     #[rpc(blocking)] fn hash(&self, data: String) -> Result<u64, Error>
 // Output:
 //     Method::async_with_state(Arc::new(Arc::clone(&this)), |svc: &Arc<Self>, params, _, sink| {
-//         let args: Result<(String,), Error> = Params::decode_with(params, ..);
+//         let args: Result<(String,), Error> = { /* see `decode` */ };
 //         let svc = Arc::clone(svc);
 //         Box::pin(async move {
 //             let (data,) = args?;
 //             let value = run_blocking(move || {
-//                 Result::map_err(Self::hash(&svc, data), Into::into)
+//                 Result::map_err(Self::hash(&svc, data), |error| <Error as ErrorFrom<_>>::from_error(error))
 //             })
 //             .await?;
-//             sink.write(&value)
+//             <u64 as ResultValue>::write(&value, sink)
 //         })
 //     })
 //
@@ -298,11 +387,24 @@ fn blocking_method(handler: &Handler<'_>) -> TokenStream {
     } = handler;
     let value = local("value");
     let call = handler.call(quote!(&#svc));
-    let to_result = match &handler.method.ret {
-        Ret::Unit => quote!({ #call; #krate::__private::Ok(()) }),
-        Ret::Plain(ty) => quote_spanned!(ty.span()=> #krate::__private::ok(#call)),
-        Ret::Result { original, .. } => {
-            quote_spanned!(original.span()=> #krate::__private::Result::map_err(#call, #krate::__private::Into::into))
+    let (to_result, write) = match &handler.method.ret {
+        Ret::Unit => (
+            quote!({ #call; #krate::__private::Ok(()) }),
+            quote!(#sink.write(&#value)),
+        ),
+        Ret::Plain(ty) => (
+            quote!(#krate::__private::Ok(#call)),
+            handler.write_value(ty, &quote!(&#value)),
+        ),
+        Ret::Result { ok, err, original } => {
+            let convert = error_conversion(krate, err.unwrap_or(original));
+            // A closure, not the path: a function item whose bound fails
+            // would fail `map_err`'s bound too.
+            let error = local("error");
+            (
+                quote!(#krate::__private::Result::map_err(#call, |#error| #convert(#error))),
+                handler.write_value(ok, &quote!(&#value)),
+            )
         }
     };
     quote! {
@@ -318,7 +420,7 @@ fn blocking_method(handler: &Handler<'_>) -> TokenStream {
                         #to_result
                     })
                     .await?;
-                    #sink.write(&#value)
+                    #write
                 })
             },
         )

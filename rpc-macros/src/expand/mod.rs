@@ -2,6 +2,7 @@
 //! glue, the typed client and the listing.
 
 mod client;
+mod fallback;
 mod handler;
 mod listing;
 mod server;
@@ -23,6 +24,18 @@ pub(crate) struct Paths {
     pub(crate) krate: Path,
 }
 
+impl Paths {
+    fn new(service: &Service<'_>) -> Self {
+        Paths {
+            krate: service
+                .attrs
+                .crate_path
+                .clone()
+                .unwrap_or_else(|| parse_quote!(::rpc_core)),
+        }
+    }
+}
+
 /// The tokens with every span set to `span`, so that rustc reports errors
 /// about them there (interpolated tokens keep their own spans otherwise).
 pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
@@ -39,6 +52,26 @@ pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
             }
             token
         })
+        .collect()
+}
+
+/// The tokens spanned so that rustc reports errors about them over the
+/// whole of `obj`: the first token takes the span of `obj`'s first token,
+/// the others that of its last (what `syn::Error::new_spanned` does; a
+/// span cannot be joined on stable).
+pub(crate) fn respan_over(tokens: TokenStream, obj: &impl ToTokens) -> TokenStream {
+    let mut obj_tokens = obj.to_token_stream().into_iter();
+    let Some(first) = obj_tokens.next() else {
+        return tokens;
+    };
+    let (start, end) = (
+        first.span(),
+        obj_tokens.last().map_or(first.span(), |last| last.span()),
+    );
+    let mut tokens = tokens.into_iter();
+    let head = tokens.next().map(|token| respan(token.into(), start));
+    head.into_iter()
+        .chain(tokens.map(|token| respan(token.into(), end)))
         .collect()
 }
 
@@ -59,29 +92,25 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
     let service = Service::from_input(&cx, args, &item);
     check::check(&cx, &service);
+    let paths = Paths::new(&service);
     match cx.check() {
-        Ok(()) => generate(&service),
+        Ok(()) => generate(&service, &paths),
         Err(err) => {
-            let cleaned = clean(&item);
+            // The item and stand-ins for what would have been generated, so
+            // that one mistake gives one error.
+            let stand_ins = fallback::generate(&service, &paths);
             let err = err.to_compile_error();
-            quote!(#cleaned #err)
+            quote!(#stand_ins #err)
         }
     }
 }
 
-fn generate(service: &Service<'_>) -> TokenStream {
-    let paths = Paths {
-        krate: service
-            .attrs
-            .crate_path
-            .clone()
-            .unwrap_or_else(|| parse_quote!(::rpc_core)),
-    };
-    let client = client::generate(service, &paths);
+fn generate(service: &Service<'_>, paths: &Paths) -> TokenStream {
+    let client = client::generate(service, paths);
     match service.input {
         Input::Impl(item) => {
             let cleaned = clean(service.input);
-            let glue = server::generate_for_impl(service, item, &paths);
+            let glue = server::generate_for_impl(service, item, paths);
             quote! {
                 #cleaned
                 #glue
@@ -95,8 +124,8 @@ fn generate(service: &Service<'_>) -> TokenStream {
                 .iter()
                 .map(|method| method.name.rust())
                 .collect();
-            make_futures_send(&mut item, &served, &paths);
-            let glue = server::generate_for_trait(service, &paths);
+            make_futures_send(&mut item, &served, paths);
+            let glue = server::generate_for_trait(service, paths);
             item.items.extend(glue.into_iter().map(TraitItem::Verbatim));
             quote! {
                 #item

@@ -1,6 +1,7 @@
 //! The router glue: `into_router` and `router_from_arc`, which add one
-//! `Method` per RPC method (built by `handler`) under its name and aliases,
-//! and the bounds that report unusable types at the user's tokens.
+//! `Method` per RPC method (built by `handler`) under its name and aliases.
+//! The user's types are checked inside the handlers (see `handler`), so the
+//! glue's where clauses ask only what the service value needs.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -8,10 +9,10 @@ use syn::spanned::Spanned;
 use syn::ItemImpl;
 
 use super::handler::method_expr;
-use super::{local, respan, Paths};
+use super::{local, Paths};
 use crate::parse::model::{Ret, Service};
 use crate::parse::name::ServedName;
-use crate::types::{erase_lifetimes, nameable};
+use crate::types::erase_lifetimes;
 
 // Input:
 //     #[rpc] impl Calculator { fn add(&self, a: i64, b: i64) -> i64 { a + b } }
@@ -40,7 +41,6 @@ pub(crate) fn generate_for_impl(
     let self_ty = &item.self_ty;
     let this = local("this");
     let body = router_body(service, paths);
-    let checks = type_checks(service, paths);
     quote! {
         impl #impl_generics #self_ty #where_clause {
             /// The RPC methods this type serves: names, aliases, parameters, types and docs.
@@ -52,7 +52,6 @@ pub(crate) fn generate_for_impl(
             pub fn into_router(self) -> #krate::Router
             where
                 Self: #krate::__private::Send + #krate::__private::Sync + 'static,
-                #(#checks,)*
             {
                 Self::router_from_arc(#krate::__private::Arc::new(self))
             }
@@ -62,7 +61,6 @@ pub(crate) fn generate_for_impl(
             pub fn router_from_arc(#this: #krate::__private::Arc<Self>) -> #krate::Router
             where
                 Self: #krate::__private::Send + #krate::__private::Sync + 'static,
-                #(#checks,)*
             {
                 #body
             }
@@ -75,15 +73,12 @@ pub(crate) fn generate_for_trait(service: &Service<'_>, paths: &Paths) -> Vec<To
     let krate = &paths.krate;
     let this = local("this");
     let body = router_body(service, paths);
-    let checks = type_checks(service, paths);
-    let checks = quote!(#(#checks,)*);
     vec![
         quote! {
             /// Builds a router that serves every RPC method of this value.
             fn into_router(self) -> #krate::Router
             where
                 Self: #krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync + 'static,
-                #checks
             {
                 Self::router_from_arc(#krate::__private::Arc::new(self))
             }
@@ -93,41 +88,11 @@ pub(crate) fn generate_for_trait(service: &Service<'_>, paths: &Paths) -> Vec<To
             fn router_from_arc(#this: #krate::__private::Arc<Self>) -> #krate::Router
             where
                 Self: #krate::__private::Sized + #krate::__private::Send + #krate::__private::Sync + 'static,
-                #checks
             {
                 #body
             }
         },
     ]
-}
-
-/// Bounds that put a missing `Deserialize` (params) or `Serialize` (results)
-/// on the user's type instead of inside the generated body: a where clause
-/// on a concrete type is checked where it is written, and the body may then
-/// rely on it (axum-macros' `debug_handler` uses the same trick).
-///
-/// Types that borrow (`&str`, `Cow<'a, str>`) cannot be named without their
-/// lifetimes here; the decoder's own bounds still check them.
-fn type_checks(service: &Service<'_>, paths: &Paths) -> Vec<TokenStream> {
-    let krate = &paths.krate;
-    let mut checks = Vec::new();
-    for method in &service.methods {
-        for param in method.params().filter(|param| nameable(param.ty)) {
-            let ty = param.ty;
-            let bound = respan(
-                quote!(#krate::__private::serde::de::DeserializeOwned),
-                ty.span(),
-            );
-            checks.push(quote!(#ty: #bound));
-        }
-        if let Ret::Plain(ty) | Ret::Result { ok: ty, .. } = &method.ret {
-            if nameable(ty) {
-                let bound = respan(quote!(#krate::__private::serde::Serialize), ty.span());
-                checks.push(quote!(#ty: #bound));
-            }
-        }
-    }
-    checks
 }
 
 fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {

@@ -194,13 +194,18 @@ impl MethodAttrs {
     }
 }
 
-/// `#[rpc(name = "...", default)]`, `#[rpc(default = expr)]` or `#[rpc(flatten)]` on a parameter.
+/// `#[rpc(name = "...", default)]`, `#[rpc(default = expr)]`, `#[rpc(flatten)]`
+/// or `#[rpc(context)]` on a parameter.
 pub(crate) struct ParamAttrs {
     pub(crate) name: Option<LitStr>,
     /// The `flatten` key's tokens: the parameter takes the whole `params` member.
     pub(crate) flatten: Option<TokenStream>,
     /// `Some(None)` for `default`, `Some(Some(expr))` for `default = expr`.
     pub(crate) default: Option<Option<Expr>>,
+    /// The `context` key's tokens: the parameter receives the request context.
+    pub(crate) context: Option<TokenStream>,
+    /// Where the first key other than `context` was given, if any.
+    pub(crate) any_but_context: Option<Span>,
 }
 
 impl ParamAttrs {
@@ -208,8 +213,17 @@ impl ParamAttrs {
         let mut name = Attr::none(cx, symbol::NAME);
         let mut default = Attr::none(cx, symbol::DEFAULT);
         let mut flatten = Attr::none(cx, symbol::FLATTEN);
+        let mut context = Attr::none(cx, symbol::CONTEXT);
+        let mut any_but_context = None;
         for attr in attrs.iter().filter(|attr| attr.path() == &symbol::RPC) {
             let result = attr.parse_nested_meta(|meta| {
+                if meta.path != symbol::CONTEXT {
+                    any_but_context.get_or_insert(
+                        meta.path
+                            .require_ident()
+                            .map_or_else(|_| Span::call_site(), Ident::span),
+                    );
+                }
                 if meta.path == symbol::NAME {
                     let lit = string_value(&meta)?;
                     name.set(&meta.path, lit);
@@ -222,6 +236,8 @@ impl ParamAttrs {
                     default.set(&meta.path, value);
                 } else if meta.path == symbol::FLATTEN {
                     flatten.set(&meta.path, ());
+                } else if meta.path == symbol::CONTEXT {
+                    context.set(&meta.path, ());
                 } else {
                     unknown_key(cx, &meta, symbol::PARAM_KEYS)?;
                 }
@@ -235,6 +251,8 @@ impl ParamAttrs {
             name: name.get(),
             flatten: flatten.get_with_tokens().map(|(tokens, ())| tokens),
             default: default.get(),
+            context: context.get_with_tokens().map(|(tokens, ())| tokens),
+            any_but_context,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The typed model of an `#[rpc]` service, built from the item. Building is
 //! permissive (it records what is there); `check` judges it.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, ToTokens};
 use syn::ext::IdentExt;
 use syn::{
@@ -13,7 +13,7 @@ use super::attr::{ContainerAttrs, MethodAttrs, ParamAttrs, ParamStyle};
 use super::name::MethodName;
 use super::Input;
 use crate::ctxt::Ctxt;
-use crate::types::{context_type, is_option};
+use crate::types::{is_named_context, is_option};
 
 /// A whole service: the methods of an impl block or a trait.
 pub(crate) struct Service<'a> {
@@ -52,11 +52,18 @@ pub(crate) enum Receiver {
 pub(crate) enum Arg<'a> {
     /// An RPC parameter.
     Param(Box<Param<'a>>),
-    /// The request context, recognised by its type (`&Context`).
+    /// The request context: marked `#[rpc(context)]`, or taken as a
+    /// reference to a type named `Context` (`&Context`, `&rpc_core::Context`).
+    /// Generated code checks that the type really is `&rpc_core::Context`.
     Context {
         original: &'a FnArg,
+        ty: &'a Type,
         by_ref: bool,
         mutable: bool,
+        /// The `context` key's tokens; `None` when recognised by the type's name.
+        marked: Option<TokenStream>,
+        /// Where a key other than `context` was given, if one was.
+        other_key: Option<Span>,
     },
     /// Something the model cannot use (a pattern, `impl Trait`): reported by `check`.
     Unsupported {
@@ -85,9 +92,13 @@ pub(crate) struct Param<'a> {
 pub(crate) enum Ret<'a> {
     Unit,
     Plain(&'a Type),
-    /// A `Result` (or `...Result` alias): the success type is the first argument.
+    /// A `Result` (or `...Result` alias): the success type is the first
+    /// argument; the error type is the second when it is written, where an
+    /// error about it points (generated code infers it, so an alias such as
+    /// `io::Result<T>` needs none).
     Result {
         ok: &'a Type,
+        err: Option<&'a Type>,
         original: &'a Type,
     },
 }
@@ -260,11 +271,23 @@ impl<'a> Arg<'a> {
                 reason: "a method has one receiver",
             };
         };
-        if let Some((by_ref, mutable)) = context_type(&typed.ty) {
+        let attrs = ParamAttrs::from_attrs(cx, &typed.attrs);
+        let (by_ref, mutable, named_context) = match &*typed.ty {
+            Type::Reference(reference) => (
+                true,
+                reference.mutability.is_some(),
+                is_named_context(&reference.elem),
+            ),
+            _ => (false, false, false),
+        };
+        if attrs.context.is_some() || named_context {
             return Arg::Context {
                 original,
+                ty: &typed.ty,
                 by_ref,
                 mutable,
+                marked: attrs.context,
+                other_key: attrs.any_but_context,
             };
         }
         let ident = match &*typed.pat {
@@ -282,7 +305,6 @@ impl<'a> Arg<'a> {
                 reason: "`impl Trait` parameters cannot be decoded; use a concrete type",
             };
         }
-        let attrs = ParamAttrs::from_attrs(cx, &typed.attrs);
         let (name, name_tokens) = match &attrs.name {
             Some(lit) => (lit.value(), lit.to_token_stream()),
             None => (ident.unraw().to_string(), ident.to_token_stream()),
@@ -310,19 +332,24 @@ impl<'a> Ret<'a> {
             Type::Tuple(tuple) if tuple.elems.is_empty() => Ret::Unit,
             Type::Path(path) => {
                 let last = path.path.segments.last();
-                let ok = last
+                let args = last
                     .filter(|last| last.ident.to_string().ends_with("Result"))
                     .and_then(|last| match &last.arguments {
-                        PathArguments::AngleBracketed(args) => {
-                            args.args.iter().find_map(|arg| match arg {
-                                GenericArgument::Type(ty) => Some(ty),
-                                _ => None,
-                            })
-                        }
+                        PathArguments::AngleBracketed(args) => Some(args),
                         _ => None,
                     });
-                match ok {
-                    Some(ok) => Ret::Result { ok, original: ty },
+                let mut types = args.into_iter().flat_map(|args| {
+                    args.args.iter().filter_map(|arg| match arg {
+                        GenericArgument::Type(ty) => Some(ty),
+                        _ => None,
+                    })
+                });
+                match types.next() {
+                    Some(ok) => Ret::Result {
+                        ok,
+                        err: types.next(),
+                        original: ty,
+                    },
                     None => Ret::Plain(ty),
                 }
             }

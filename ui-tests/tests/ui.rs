@@ -1,7 +1,7 @@
 //! Compile-time tests of the `#[rpc]` attribute: what must compile, and the
 //! exact errors for what must not.
 //!
-//! Bless new or changed messages with `TRYBUILD=overwrite cargo test -p tests --test ui`,
+//! Bless new or changed messages with `TRYBUILD=overwrite cargo test -p ui-tests`,
 //! then read the diff of `ui/**/*.stderr`.
 
 #[test]

@@ -1,11 +1,17 @@
 //! Used by code the `#[rpc]` attribute generates. Not public API: anything
 //! here may change in any release, in step with `rpc-macros`.
+//!
+//! | file | job |
+//! |---|---|
+//! | `mod.rs` | re-exports of std and serde, the router and client helpers, the stand-ins of a failed expansion |
+//! | `checks.rs` | what the attribute asks of the user's types, each a trait whose failure is one error at the type |
+
+mod checks;
 
 pub use serde;
 pub use serde_json;
 pub use std::boxed::Box;
 pub use std::clone::Clone;
-pub use std::convert::Into;
 pub use std::fmt;
 pub use std::future::Future;
 pub use std::marker::{PhantomData, Send, Sized, Sync};
@@ -17,7 +23,6 @@ pub use std::vec::Vec;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::error::Error;
 use crate::handler::Method;
 use crate::router::Router;
 
@@ -30,11 +35,22 @@ pub fn insert(router: &mut Router, name: &'static str, method: Method) {
     router.methods.insert(name.into(), method);
 }
 
-/// Serializes a method's return value as its result; the function exists so
-/// that a missing `Serialize` impl is reported on the user's return type.
-pub fn ok<T: Serialize>(value: T) -> Result<T, Error> {
-    Ok(value)
+pub use checks::{
+    Args, ClientParam, ClientResult, ContextNamedParam, DecodeArgs, DecodeArgsUnchecked, ErrorFrom,
+    IsContext, MarkedContext, NamedContext, Param, RefParam, ResultValue,
+};
+
+/// The body of every item emitted in place of the generated code when the
+/// attribute reports an error, so that the user's uses of `into_router`,
+/// `METHODS` or the client give no second error. Never runs: the crate
+/// does not build.
+#[cold]
+pub fn stand_in<T>() -> T {
+    unreachable!("#[rpc] reported an error; this stands in for the code it did not generate")
 }
+
+/// The future of a stand-in client method; see [`stand_in`].
+pub use std::future::pending;
 
 /// Tells, at compile time, whether a return type is a `Result`: autoref
 /// specialisation picks `ResultTag` for `Result<T, E>` however it is spelled

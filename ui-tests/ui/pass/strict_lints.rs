@@ -1,6 +1,7 @@
 //! The expansion compiles under the strictest lints a user may have, with the
 //! prelude's names shadowed, so generated code must use absolute paths.
 #![deny(warnings, missing_docs, unused_qualifications, missing_debug_implementations)]
+#![deny(unused_lifetimes, single_use_lifetimes, elided_lifetimes_in_paths)]
 #![deny(clippy::all)]
 
 use std::sync::Arc;
@@ -53,7 +54,37 @@ impl Service {
     pub fn note(&self, text: &str, ctx: &rpc_core::Context) {
         let _ = (text, ctx);
     }
+
+    /// Takes and returns types of the user's own, and a marked context.
+    pub fn own(
+        &self,
+        query: Query,
+        #[rpc(context)] ctx: &Ctx,
+    ) -> ::std::result::Result<Hits, Failure> {
+        let _ = ctx;
+        ::std::result::Result::Ok(Hits(query.0))
+    }
 }
+
+/// A query.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Query(u8);
+
+/// The hits.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Hits(u8);
+
+/// An error of the user's own.
+#[derive(Debug)]
+pub struct Failure;
+
+impl From<Failure> for rpc_core::Error {
+    fn from(_: Failure) -> Self {
+        rpc_core::Error::new(1, "failed")
+    }
+}
+
+type Ctx = rpc_core::Context;
 
 /// An interface.
 #[rpc_core::rpc(params = "named")]

@@ -1,0 +1,12 @@
+type Ctx = rpc_core::Context;
+
+struct S;
+
+#[rpc_core::rpc]
+impl S {
+    fn peer(&self, ctx: &Ctx) -> bool {
+        ctx.peer_addr().is_some()
+    }
+}
+
+fn main() {}
