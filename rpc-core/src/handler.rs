@@ -253,6 +253,40 @@ impl Method {
         Self::of(Kind::Async(Arc::new(StateFn { state, f })))
     }
 
+    /// The method behind `guard`: the guard runs first, before the params
+    /// are decoded, and a refusal is the answer (the method does not run).
+    /// Several guards run in the order they were added. A guarded method
+    /// reads its context (the guard does).
+    ///
+    /// ```
+    /// use rpc_core::{guard, Context, Error, Identity, Method, Params, Router};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut router = Router::new();
+    /// let secret = Method::sync(|_: Params<'_>, _: &Context| Ok::<_, Error>("42"));
+    /// router.add("secret", secret.guarded(guard::login_required)).unwrap();
+    /// let call = br#"{"jsonrpc":"2.0","method":"secret","id":1}"#;
+    ///
+    /// let refused = router.handle(call, &Context::new()).await.unwrap();
+    /// assert!(String::from_utf8(refused).unwrap().contains("-32001"));
+    /// let ctx = Context::new();
+    /// ctx.session().set_identity(Identity::new("alice"));
+    /// assert_eq!(router.handle(call, &ctx).await.unwrap(), br#"{"jsonrpc":"2.0","result":"42","id":1}"#);
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn guarded(self, guard: impl crate::guard::Guard) -> Self {
+        let guard = crate::guard::SharedGuard::new(guard);
+        let kind = match self.kind {
+            Kind::Sync(inner) => Kind::Sync(Arc::new(Guarded { guard, inner })),
+            Kind::Async(inner) => Kind::Async(Arc::new(Guarded { guard, inner })),
+        };
+        Self {
+            kind,
+            reads_context: true,
+        }
+    }
+
     /// Whether the method runs without a future.
     pub fn is_sync(&self) -> bool {
         matches!(self.kind, Kind::Sync(_))
@@ -400,5 +434,32 @@ where
         sink: ResultSink<'a>,
     ) -> BoxFuture<'a, Result<(), Error>> {
         (self.f)(&self.state, params, ctx, sink)
+    }
+}
+
+/// A method behind a guard.
+struct Guarded<H: ?Sized> {
+    guard: crate::guard::SharedGuard,
+    inner: Arc<H>,
+}
+
+impl SyncHandler for Guarded<dyn SyncHandler> {
+    fn call(&self, params: Params<'_>, ctx: &Context, sink: ResultSink<'_>) -> Result<(), Error> {
+        self.guard.check(ctx)?;
+        self.inner.call(params, ctx, sink)
+    }
+}
+
+impl AsyncHandler for Guarded<dyn AsyncHandler> {
+    fn call<'a>(
+        &'a self,
+        params: Params<'a>,
+        ctx: &'a Context,
+        sink: ResultSink<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        match self.guard.check(ctx) {
+            Ok(()) => self.inner.call(params, ctx, sink),
+            Err(refused) => Box::pin(std::future::ready(Err(refused))),
+        }
     }
 }
