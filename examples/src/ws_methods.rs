@@ -7,10 +7,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rpc_core::connection::ConnectionConfig;
-use rpc_core::guard::{self, Guard};
-use rpc_core::{
-    rpc, Context, Error, ErrorCode, Identity, Method, Params, Router, Subscription, Topics,
-};
+use rpc_core::guard;
+use rpc_core::{rpc, Context, Error, ErrorCode, Identity, Router, Subscription, Topics};
 use rpc_http::{HttpConfig, Server, ServerHandle, Stats, WsConfig};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -137,15 +135,15 @@ impl WsMethods {
     }
 
     /// `"ok"`, for a connection logged in with permission `admin`.
-    fn admin_only(&self, ctx: &Context) -> Result<&'static str, Error> {
-        guard::permission_required("admin").check(ctx)?;
-        Ok("ok")
+    #[rpc(guard = guard::permission_required("admin"))]
+    fn admin_only(&self) -> &'static str {
+        "ok"
     }
 
     /// Adds one to the admin counter (admins only).
-    fn admin_bump(&self, ctx: &Context) -> Result<u64, Error> {
-        guard::permission_required("admin").check(ctx)?;
-        Ok(self.admin_bumps.fetch_add(1, Ordering::SeqCst) + 1)
+    #[rpc(guard = guard::permission_required("admin"))]
+    fn admin_bump(&self) -> u64 {
+        self.admin_bumps.fetch_add(1, Ordering::SeqCst) + 1
     }
 
     /// The admin counter, for anyone.
@@ -169,6 +167,20 @@ impl WsMethods {
         })
     }
 
+    /// Counts from 0 to `count - 1`, one item every `interval_ms`: a
+    /// subscription whose items arrive as `ticks` notifications.
+    #[rpc(subscription = "ticks", unsubscribe = "unsubscribe_ticks")]
+    fn subscribe_ticks(&self, count: u64, interval_ms: u64) -> Subscription<u64> {
+        let every = Duration::from_millis(interval_ms);
+        Subscription::new(futures_util::stream::unfold(0u64, move |n| async move {
+            if n == count {
+                return None;
+            }
+            tokio::time::sleep(every).await;
+            Some((n, n + 1))
+        }))
+    }
+
     /// Sends the caller `n` notifications `flood` `[i, s]` (`s`: `size`
     /// characters), waiting for room as it reads them; answers `n`.
     async fn flood(&self, n: u64, size: usize, ctx: &Context) -> Result<u64, Error> {
@@ -185,31 +197,6 @@ impl WsMethods {
     }
 }
 
-/// `subscribe_ticks(count, interval_ms)` and `unsubscribe_ticks(id)`.
-fn ticks() -> Router {
-    let mut router = Router::new();
-    router
-        .add(
-            "subscribe_ticks",
-            Method::subscription("ticks", |params: Params<'_>, _: &Context| {
-                let (count, interval_ms): (u64, u64) = params.decode(&["count", "interval_ms"])?;
-                let every = Duration::from_millis(interval_ms);
-                let items = futures_util::stream::unfold(0u64, move |n| async move {
-                    if n == count {
-                        return None;
-                    }
-                    tokio::time::sleep(every).await;
-                    Some((n, n + 1))
-                });
-                Ok::<_, Error>(Subscription::new(items))
-            }),
-        )
-        .expect("a fresh router")
-        .add("unsubscribe_ticks", Method::unsubscription())
-        .expect("a fresh router");
-    router
-}
-
 /// The whole router, with the service's methods listed in `get_methods`.
 pub fn router(stats: &Stats) -> Result<Router, Box<dyn std::error::Error>> {
     let topics = Topics::new()
@@ -224,7 +211,6 @@ pub fn router(stats: &Stats) -> Result<Router, Box<dyn std::error::Error>> {
     });
     let mut router = WsMethods::router_from_arc(Arc::clone(&service));
     router.merge(topics.methods().accept_bare_params(true).router()?)?;
-    router.merge(ticks())?;
     let names = router
         .method_names()
         .into_iter()

@@ -42,6 +42,11 @@ pub const NOT_PERMITTED: ErrorCode = ErrorCode::new(-32003);
 ///
 /// Implemented for every `Fn(&Context) -> Result<(), Error>`, so a plain
 /// function is a guard.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot guard an RPC method",
+    label = "not a guard",
+    note = "a guard is a function of the context, `fn(&rpc_core::Context) -> Result<(), rpc_core::Error>`, or one of `rpc_core::guard`'s helpers such as `guard::login_required` or `guard::permission_required(\"admin\")`"
+)]
 pub trait Guard: Send + Sync + 'static {
     /// `Ok(())` lets the call through; an error refuses it with that answer.
     fn check(&self, ctx: &Context) -> Result<(), Error>;

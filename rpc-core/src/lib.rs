@@ -108,7 +108,7 @@ pub use dispatch::Call;
 pub use error::{Error, ErrorCode};
 pub use handler::{BoxFuture, Method, ResultSink};
 pub use limits::Limits;
-pub use listing::{MethodInfo, ParamInfo};
+pub use listing::{MethodInfo, ParamInfo, SubscriptionInfo};
 pub use observer::Observer;
 pub use params::{ParamList, ParamNames, Params};
 pub use protocol::{error_response, Id, Request};

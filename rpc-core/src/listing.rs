@@ -21,6 +21,38 @@ pub struct MethodInfo {
     pub blocking: bool,
     /// The doc comment, one line per `///` line, leading space trimmed.
     pub docs: &'static str,
+    /// The guards that run before it, as written (`guard::login_required`),
+    /// the service's first.
+    pub guards: &'static [&'static str],
+    /// Set for a subscription method: what its items arrive as, and the method that ends it.
+    pub subscription: Option<SubscriptionInfo>,
+}
+
+/// What a subscription method's items arrive as, and the method that ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SubscriptionInfo {
+    /// The method name of the notifications that carry its items.
+    pub notification: &'static str,
+    /// The method that ends a subscription (its one param is the id).
+    pub unsubscribe: &'static str,
+    /// The item type as written in the source.
+    pub item: &'static str,
+}
+
+impl SubscriptionInfo {
+    /// A subscription entry; used by generated code.
+    pub const fn new(
+        notification: &'static str,
+        unsubscribe: &'static str,
+        item: &'static str,
+    ) -> Self {
+        Self {
+            notification,
+            unsubscribe,
+            item,
+        }
+    }
 }
 
 impl MethodInfo {
@@ -46,7 +78,23 @@ impl MethodInfo {
             notification,
             blocking,
             docs,
+            guards: &[],
+            subscription: None,
         }
+    }
+
+    /// The entry with its guards, as written; used by generated code.
+    #[must_use]
+    pub const fn with_guards(mut self, guards: &'static [&'static str]) -> Self {
+        self.guards = guards;
+        self
+    }
+
+    /// The entry of a subscription method; used by generated code.
+    #[must_use]
+    pub const fn with_subscription(mut self, subscription: SubscriptionInfo) -> Self {
+        self.subscription = Some(subscription);
+        self
     }
 }
 

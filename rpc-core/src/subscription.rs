@@ -110,8 +110,11 @@ pub(crate) fn start<T: Serialize + Send + 'static>(
     subscription: Subscription<T>,
 ) -> Result<u64, Error> {
     let peer = ctx.peer().map_err(|_| {
-        Error::new(ErrorCode::SERVER_ERROR, "Subscriptions need a connection")
-            .with_data("subscribe over a WebSocket: this transport carries one answer per request")
+        Error::new(
+            ErrorCode::SERVER_ERROR,
+            "Subscriptions need a connection that carries calls both ways, such as a WebSocket",
+        )
+        .with_data("subscribe over a WebSocket: this transport carries one answer per request")
     })?;
     if !peer.take_subscription_slot() {
         return Err(

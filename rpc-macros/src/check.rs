@@ -21,6 +21,7 @@ pub(crate) fn check(cx: &Ctxt, service: &Service<'_>) {
         check_names(cx, method);
         check_generated_names(cx, method);
         check_types_are_concrete(cx, method);
+        check_subscription(cx, method);
     }
     check_unique_names(cx, service);
 }
@@ -288,7 +289,7 @@ fn check_types_are_concrete(cx: &Ctxt, method: &Method<'_>) {
 /// Names are non-empty (something follows the last separator) and stay out
 /// of the reserved `rpc.` prefix.
 fn check_names(cx: &Ctxt, method: &Method<'_>) {
-    for name in method.name.all() {
+    for name in method.served_names() {
         if name.is_empty() {
             cx.error_spanned_by(name.tokens(), "method names may not be empty");
         } else if name.full().starts_with(RESERVED_PREFIX) {
@@ -305,11 +306,16 @@ fn check_names(cx: &Ctxt, method: &Method<'_>) {
 
 /// Every name and alias of a service is unique; the second use is the error.
 fn check_unique_names(cx: &Ctxt, service: &Service<'_>) {
-    let mut owners: HashMap<&str, String> = HashMap::new();
+    // What already holds each name, said the way the error names it.
+    let mut holders: HashMap<&str, String> = HashMap::new();
     for method in &service.methods {
         let owner = method.name.rust().to_string();
+        let unsubscribe = method
+            .subscription
+            .as_ref()
+            .and_then(|subscription| subscription.unsubscribe.as_ref());
         let mut own = HashSet::new();
-        for name in method.name.all() {
+        for name in method.served_names() {
             let full = name.full();
             if !own.insert(full) {
                 cx.error_spanned_by(
@@ -318,12 +324,70 @@ fn check_unique_names(cx: &Ctxt, service: &Service<'_>) {
                 );
                 continue;
             }
-            if let Some(first) = owners.insert(full, owner.clone()) {
+            let is_unsubscribe = unsubscribe.is_some_and(|stop| std::ptr::eq(stop, name));
+            let holder = if is_unsubscribe {
+                format!("the method that ends `{owner}`'s subscriptions")
+            } else {
+                format!("the name of method `{owner}`")
+            };
+            if let Some(first) = holders.insert(full, holder) {
+                let user = if is_unsubscribe {
+                    format!("`{owner}`'s unsubscribe method")
+                } else {
+                    format!("method `{owner}`")
+                };
                 cx.error_spanned_by(
                     name.tokens(),
-                    format!("method `{owner}` answers to `{full}`, which is already the name of method `{first}`"),
+                    format!("{user} answers to `{full}`, which is already {first}"),
                 );
             }
         }
+    }
+}
+
+/// A subscription method names the notification of its items and the
+/// method that ends it, returns a `Subscription<T>`, and is called (not
+/// notified, not run on the blocking pool).
+fn check_subscription(cx: &Ctxt, method: &Method<'_>) {
+    let Some(subscription) = &method.subscription else {
+        if let Some(unsubscribe) = &method.attrs.unsubscribe {
+            cx.error_spanned_by(
+                unsubscribe,
+                "`unsubscribe` names the method that ends a subscription; it goes with `subscription = \"...\"`",
+            );
+        }
+        return;
+    };
+    let notification = &subscription.notification;
+    if notification.value().is_empty() {
+        cx.error_spanned_by(notification, "the notification name may not be empty");
+    }
+    if subscription.unsubscribe.is_none() {
+        cx.error_spanned_by(
+            notification,
+            "a subscription method names the method that ends it: add `unsubscribe = \"...\"`",
+        );
+    }
+    if subscription.item.is_none() {
+        let span = match &method.sig.output {
+            syn::ReturnType::Type(_, ty) => quote::ToTokens::to_token_stream(ty),
+            syn::ReturnType::Default => quote::ToTokens::to_token_stream(method.name.rust()),
+        };
+        cx.error_spanned_by(
+            span,
+            "a subscription method returns `rpc_core::Subscription<T>` (or a `Result` of one): the items it sends",
+        );
+    }
+    if method.attrs.notification {
+        cx.error_spanned_by(
+            notification,
+            "a subscription answers with its id, so it cannot be a `notification`",
+        );
+    }
+    if let Some(blocking) = &method.attrs.blocking {
+        cx.error_spanned_by(
+            blocking,
+            "a subscription starts on its caller's connection, so it cannot run on the blocking pool",
+        );
     }
 }

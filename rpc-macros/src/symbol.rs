@@ -13,6 +13,7 @@ pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const CLIENT: Symbol = Symbol("client");
 pub(crate) const ALLOW_UNKNOWN_PARAMS: Symbol = Symbol("allow_unknown_params");
 pub(crate) const PARAMS: Symbol = Symbol("params");
+pub(crate) const GUARD: Symbol = Symbol("guard");
 
 // Method keys (`PARAMS` too).
 pub(crate) const NAME: Symbol = Symbol("name");
@@ -20,6 +21,8 @@ pub(crate) const ALIAS: Symbol = Symbol("alias");
 pub(crate) const NOTIFICATION: Symbol = Symbol("notification");
 pub(crate) const BLOCKING: Symbol = Symbol("blocking");
 pub(crate) const SKIP: Symbol = Symbol("skip");
+pub(crate) const SUBSCRIPTION: Symbol = Symbol("subscription");
+pub(crate) const UNSUBSCRIBE: Symbol = Symbol("unsubscribe");
 
 // Parameter keys (`NAME` too).
 pub(crate) const DEFAULT: Symbol = Symbol("default");
@@ -29,9 +32,25 @@ pub(crate) const CONTEXT: Symbol = Symbol("context");
 /// The attribute's own name, on methods and parameters.
 pub(crate) const RPC: Symbol = Symbol("rpc");
 
-pub(crate) const CONTAINER_KEYS: &[Symbol] =
-    &[NAMESPACE, CRATE, CLIENT, ALLOW_UNKNOWN_PARAMS, PARAMS];
-pub(crate) const METHOD_KEYS: &[Symbol] = &[NAME, ALIAS, NOTIFICATION, BLOCKING, SKIP, PARAMS];
+pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
+    NAMESPACE,
+    CRATE,
+    CLIENT,
+    ALLOW_UNKNOWN_PARAMS,
+    PARAMS,
+    GUARD,
+];
+pub(crate) const METHOD_KEYS: &[Symbol] = &[
+    NAME,
+    ALIAS,
+    NOTIFICATION,
+    BLOCKING,
+    SKIP,
+    PARAMS,
+    GUARD,
+    SUBSCRIPTION,
+    UNSUBSCRIBE,
+];
 pub(crate) const PARAM_KEYS: &[Symbol] = &[NAME, DEFAULT, FLATTEN, CONTEXT];
 
 impl PartialEq<Symbol> for Ident {

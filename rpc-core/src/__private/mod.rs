@@ -26,6 +26,15 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use crate::handler::Method;
 use crate::router::Router;
 
+/// Starts a subscription a method returned; its id is the method's answer.
+pub fn start_subscription<T: serde::Serialize + Send + 'static>(
+    ctx: &crate::Context,
+    notification: &'static str,
+    subscription: crate::Subscription<T>,
+) -> Result<u64, crate::Error> {
+    crate::subscription::start(ctx, notification, subscription)
+}
+
 /// Runs a blocking method on the blocking pool.
 pub use crate::handler::run_blocking;
 

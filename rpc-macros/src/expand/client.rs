@@ -258,10 +258,19 @@ fn params_expr(method: &Method<'_>, paths: &Paths) -> TokenStream {
 /// The user's docs, then what the call does.
 fn docs(method: &Method<'_>) -> TokenStream {
     let name = method.name.served().full();
-    let summary = if method.attrs.notification {
-        format!("Sends `{name}` as a notification; does not wait for it to run.")
-    } else {
-        format!("Calls `{name}`.")
+    let summary = match &method.subscription {
+        Some(subscription) => format!(
+            "Subscribes with `{name}`: the items arrive as `{}` notifications; dropping the stream ends the subscription (`{}`).",
+            subscription.notification.value(),
+            subscription
+                .unsubscribe
+                .as_ref()
+                .map_or("", |unsubscribe| unsubscribe.full())
+        ),
+        None if method.attrs.notification => {
+            format!("Sends `{name}` as a notification; does not wait for it to run.")
+        }
+        None => format!("Calls `{name}`."),
     };
     let user_docs = method
         .original_attrs
@@ -303,12 +312,18 @@ fn client_checks(method: &Method<'_>, paths: &Paths) -> Vec<TokenStream> {
         .filter(|(_, ty)| nameable_in_where(ty))
         .map(|(written, ty)| bound(ty, quote!(ClientParam), written))
         .collect();
-    if !method.attrs.notification {
-        if let Ret::Plain(ty) | Ret::Result { ok: ty, .. } = &method.ret {
-            let received = owned(&ty.to_token_stream(), krate);
-            if !is_serde_std(ty) && nameable_in_where(&received) {
-                checks.push(bound(&received, quote!(ClientResult), ty));
-            }
+    // What the caller receives: the result, or a subscription's items.
+    let received = match (&method.subscription, &method.ret) {
+        (Some(subscription), _) => subscription.item,
+        (None, Ret::Plain(ty) | Ret::Result { ok: ty, .. }) if !method.attrs.notification => {
+            Some(*ty)
+        }
+        _ => None,
+    };
+    if let Some(ty) = received {
+        let owned_ty = owned(&ty.to_token_stream(), krate);
+        if !is_serde_std(ty) && nameable_in_where(&owned_ty) {
+            checks.push(bound(&owned_ty, quote!(ClientResult), ty));
         }
     }
     checks
@@ -401,16 +416,21 @@ impl<'a> Call<'a> {
 
     /// The method of the typed client.
     fn client_fn(&self) -> TokenStream {
-        if self.method.attrs.notification {
+        if self.method.subscription.is_some() {
+            client_subscription(self)
+        } else if self.method.attrs.notification {
             client_notification(self)
         } else {
             client_request(self)
         }
     }
 
-    /// The method of the typed batch.
+    /// The method of the typed batch (none for a subscription, whose items
+    /// need a stream of their own).
     fn batch_fn(&self) -> TokenStream {
-        if self.method.attrs.notification {
+        if self.method.subscription.is_some() {
+            TokenStream::new()
+        } else if self.method.attrs.notification {
             batch_notification(self)
         } else {
             batch_request(self)
@@ -505,6 +525,49 @@ fn client_request(call: &Call<'_>) -> TokenStream {
             -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send + '_
         },
         quote!(self.client.send_request(self.client.prepare_request(#name, #params))),
+        call.pending(),
+    )
+}
+
+// Input:
+//     #[rpc(subscription = "ticks", unsubscribe = "unsubscribe_ticks")]
+//     fn subscribe_ticks(&self, count: u64) -> Subscription<u64>
+// Output:
+//     pub fn subscribe_ticks(&self, count: u64)
+//         -> impl Future<Output = Result<SubscriptionStream<u64>, ClientError>> + Send + '_
+//     { subscription::subscribe(&self.client, "subscribe_ticks", (count,), "ticks", "unsubscribe_ticks") }
+fn client_subscription(call: &Call<'_>) -> TokenStream {
+    let Call {
+        krate,
+        method,
+        name,
+        params,
+        ..
+    } = call;
+    let subscription = method
+        .subscription
+        .as_ref()
+        .expect("called for subscriptions");
+    let notification = &subscription.notification;
+    let unsubscribe = subscription
+        .unsubscribe
+        .as_ref()
+        .map(|unsubscribe| unsubscribe.full())
+        .unwrap_or_default();
+    let item = subscription
+        .item
+        .map_or_else(|| quote!(()), |item| owned(&item.to_token_stream(), krate));
+    let error = call.error();
+    let output = quote_spanned!(method.sig.output.span()=>
+        #krate::__private::Result<#krate::subscription::SubscriptionStream<#item>, #error>);
+    call.function(
+        quote!(&self),
+        quote! {
+            -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send + '_
+        },
+        quote! {
+            #krate::subscription::subscribe(&self.client, #name, #params, #notification, #unsubscribe)
+        },
         call.pending(),
     )
 }

@@ -115,15 +115,21 @@ impl<'a> Handler<'a> {
 
     /// Writes what `call` returns: its value as the result, or a `Result`
     /// as a result or an error, each through its check at the user's type.
+    /// A subscription's value is started, and its id is the result.
     fn write(&self, call: TokenStream) -> TokenStream {
         let krate = self.krate;
         let sink = &self.sink;
         match &self.method.ret {
             Ret::Unit => quote!({ #call; #sink.write(&()) }),
+            Ret::Plain(ty) if self.method.subscription.is_some() => self.start(ty, &call),
             Ret::Plain(ty) => self.write_value(ty, &quote!(&#call)),
             Ret::Result { ok, err, original } => {
                 let (value, error) = (local("value"), local("error"));
-                let write = self.write_value(ok, &quote!(&#value));
+                let write = if self.method.subscription.is_some() {
+                    self.start(ok, &value.to_token_stream())
+                } else {
+                    self.write_value(ok, &quote!(&#value))
+                };
                 let convert = error_conversion(krate, err.unwrap_or(original));
                 quote! {
                     match #call {
@@ -133,6 +139,27 @@ impl<'a> Handler<'a> {
                 }
             }
         }
+    }
+
+    // Input:
+    //     #[rpc(subscription = "ticks", unsubscribe = "unsubscribe_ticks")]
+    //     fn subscribe_ticks(&self, count: u64) -> Subscription<u64>
+    // Output:
+    //     sink.write(&start_subscription(ctx, "ticks", Self::subscribe_ticks(svc, count))?)
+    //
+    // The subscription starts on the caller's connection; its id is the
+    // answer, and its items follow it.
+    fn start(&self, ty: &Type, subscription: &TokenStream) -> TokenStream {
+        let krate = self.krate;
+        let (sink, ctx) = (&self.sink, &self.ctx);
+        let notification = &self
+            .method
+            .subscription
+            .as_ref()
+            .expect("called for subscriptions")
+            .notification;
+        let start = quote_spanned!(ty.span()=> #krate::__private::start_subscription);
+        quote!(#sink.write(&#start(#ctx, #notification, #subscription)?))
     }
 
     /// `<T as ResultValue>::write(value, sink)`: writes a result of type

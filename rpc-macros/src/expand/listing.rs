@@ -15,11 +15,14 @@ use crate::parse::name::ServedName;
 //         ParamInfo::new("b", "Option<i64>", true)], "i64", false, false, "Adds.")
 pub(crate) fn methods(service: &Service<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
-    let entries = service.methods.iter().map(|method| entry(method, paths));
+    let entries = service
+        .methods
+        .iter()
+        .map(|method| entry(method, &service.attrs.guards, paths));
     quote!(&[#(#entries),*] as &'static [#krate::MethodInfo])
 }
 
-fn entry(method: &Method<'_>, paths: &Paths) -> TokenStream {
+fn entry(method: &Method<'_>, service_guards: &[syn::Expr], paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let name = method.name.served().full();
     let aliases = method.name.aliases().iter().map(ServedName::full);
@@ -33,9 +36,29 @@ fn entry(method: &Method<'_>, paths: &Paths) -> TokenStream {
     let notification = method.attrs.notification;
     let blocking = method.attrs.blocking.is_some();
     let docs = &method.docs;
-    quote! {
+    let mut entry = quote! {
         #krate::MethodInfo::new(#name, &[#(#aliases),*], &[#(#params),*], #returns, #notification, #blocking, #docs)
+    };
+    let guards: Vec<String> = service_guards
+        .iter()
+        .chain(&method.attrs.guards)
+        .map(type_text)
+        .collect();
+    if !guards.is_empty() {
+        entry = quote!(#entry.with_guards(&[#(#guards),*]));
     }
+    if let Some(subscription) = &method.subscription {
+        let notification = &subscription.notification;
+        let unsubscribe = subscription
+            .unsubscribe
+            .as_ref()
+            .map_or("", |unsubscribe| unsubscribe.full());
+        let item = subscription.item.map(type_text).unwrap_or_default();
+        entry = quote! {
+            #entry.with_subscription(#krate::SubscriptionInfo::new(#notification, #unsubscribe, #item))
+        };
+    }
+    entry
 }
 
 /// A type as a person writes it: `Option<Vec<u8>>`, not `Option < Vec < u8 > >`.

@@ -117,19 +117,34 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
             _ => None,
         });
     let method_var = local("method");
+    let service_guards = &service.attrs.guards;
     let inserts = service.methods.iter().enumerate().map(|(index, method)| {
         let mut expr = method_expr(service, method, index, paths);
-        if !method.has_context() {
+        let guarded = method.is_guarded(service_guards);
+        if !method.has_context() && !guarded && method.subscription.is_none() {
             // Transports then need not build a context for its messages.
             expr = quote!(#krate::Method::ignores_context(#expr));
         }
+        // The outermost guard runs first: the service's, then the method's, in order.
+        for guard in method.attrs.guards.iter().rev().chain(service_guards.iter().rev()) {
+            expr = quote_spanned!(guard.span()=> #krate::Method::guarded(#expr, #guard));
+        }
         let name = method.name.served().full();
         let aliases = method.name.aliases().iter().map(ServedName::full);
+        let unsubscribe = method
+            .subscription
+            .as_ref()
+            .and_then(|subscription| subscription.unsubscribe.as_ref())
+            .map(|unsubscribe| {
+                let name = unsubscribe.full();
+                quote!(#krate::__private::insert(&mut #router, #name, #krate::Method::unsubscription());)
+            });
         quote! {
             {
                 let #method_var = #expr;
                 #( #krate::__private::insert(&mut #router, #aliases, #krate::Method::clone(&#method_var)); )*
                 #krate::__private::insert(&mut #router, #name, #method_var);
+                #unsubscribe
             }
         }
     });

@@ -61,13 +61,15 @@ pub(crate) enum ParamStyle {
     Named,
 }
 
-/// `#[rpc(namespace = "...", crate = "...", client = "...", allow_unknown_params, params = "named")]`
+/// `#[rpc(namespace = "...", crate = "...", client = "...", allow_unknown_params, params = "named", guard = expr)]`
 pub(crate) struct ContainerAttrs {
     pub(crate) namespace: Option<LitStr>,
     pub(crate) crate_path: Option<Path>,
     pub(crate) client: Option<Ident>,
     pub(crate) allow_unknown_params: bool,
     pub(crate) params: ParamStyle,
+    /// Guards every method runs first, in order.
+    pub(crate) guards: Vec<Expr>,
 }
 
 impl ContainerAttrs {
@@ -77,6 +79,7 @@ impl ContainerAttrs {
         let mut client = Attr::none(cx, symbol::CLIENT);
         let mut allow_unknown = Attr::none(cx, symbol::ALLOW_UNKNOWN_PARAMS);
         let mut params = Attr::none(cx, symbol::PARAMS);
+        let mut guards = Attr::none(cx, symbol::GUARD);
 
         let parser = syn::meta::parser(|meta| {
             if meta.path == symbol::NAMESPACE {
@@ -107,6 +110,8 @@ impl ContainerAttrs {
                 allow_unknown.set(&meta.path, ());
             } else if meta.path == symbol::PARAMS {
                 params.set(&meta.path, param_style(cx, &meta)?);
+            } else if meta.path == symbol::GUARD {
+                guards.set(&meta.path, expr_list(&meta)?);
             } else {
                 unknown_key(cx, &meta, symbol::CONTAINER_KEYS)?;
             }
@@ -122,11 +127,13 @@ impl ContainerAttrs {
             client: client.get(),
             allow_unknown_params: allow_unknown.get().is_some(),
             params: params.get().unwrap_or(ParamStyle::Positional),
+            guards: guards.get().unwrap_or_default(),
         }
     }
 }
 
-/// `#[rpc(name = "...", alias = [...], notification, blocking, skip, params = "named")]` on a method.
+/// `#[rpc(name = "...", alias = [...], notification, blocking, skip, params = "named",
+/// guard = expr, subscription = "...", unsubscribe = "...")]` on a method.
 pub(crate) struct MethodAttrs {
     pub(crate) name: Option<LitStr>,
     pub(crate) aliases: Vec<LitStr>,
@@ -135,6 +142,13 @@ pub(crate) struct MethodAttrs {
     pub(crate) blocking: Option<TokenStream>,
     pub(crate) skip: Option<TokenStream>,
     pub(crate) params: Option<ParamStyle>,
+    /// Guards the method runs first (after the service's), in order.
+    pub(crate) guards: Vec<Expr>,
+    /// `subscription = "ticks"`: the method answers with a subscription id,
+    /// and its items follow as `ticks` notifications.
+    pub(crate) subscription: Option<LitStr>,
+    /// `unsubscribe = "unsubscribe_ticks"`: the method that ends one.
+    pub(crate) unsubscribe: Option<LitStr>,
     /// Whether any key other than `skip` was given.
     pub(crate) any_but_skip: Option<Span>,
 }
@@ -147,6 +161,9 @@ impl MethodAttrs {
         let mut blocking = Attr::none(cx, symbol::BLOCKING);
         let mut skip = Attr::none(cx, symbol::SKIP);
         let mut params = Attr::none(cx, symbol::PARAMS);
+        let mut guards = Attr::none(cx, symbol::GUARD);
+        let mut subscription = Attr::none(cx, symbol::SUBSCRIPTION);
+        let mut unsubscribe = Attr::none(cx, symbol::UNSUBSCRIBE);
         let mut any_but_skip = None;
 
         for attr in attrs.iter().filter(|attr| attr.path() == &symbol::RPC) {
@@ -172,6 +189,12 @@ impl MethodAttrs {
                     skip.set(&meta.path, ());
                 } else if meta.path == symbol::PARAMS {
                     params.set(&meta.path, param_style(cx, &meta)?);
+                } else if meta.path == symbol::GUARD {
+                    guards.set(&meta.path, expr_list(&meta)?);
+                } else if meta.path == symbol::SUBSCRIPTION {
+                    subscription.set(&meta.path, string_value(&meta)?);
+                } else if meta.path == symbol::UNSUBSCRIBE {
+                    unsubscribe.set(&meta.path, string_value(&meta)?);
                 } else {
                     unknown_key(cx, &meta, symbol::METHOD_KEYS)?;
                 }
@@ -189,6 +212,9 @@ impl MethodAttrs {
             blocking: blocking.get_with_tokens().map(|(tokens, ())| tokens),
             skip: skip.get_with_tokens().map(|(tokens, ())| tokens),
             params: params.get(),
+            guards: guards.get().unwrap_or_default(),
+            subscription: subscription.get(),
+            unsubscribe: unsubscribe.get(),
             any_but_skip,
         }
     }
@@ -292,6 +318,14 @@ fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
             format!("expected a string, as in `{key} = \"...\"`"),
         )),
     }
+}
+
+/// `guard = expr` or `guard = [expr, expr]`: each guard an expression.
+fn expr_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Expr>> {
+    Ok(match meta.value()?.parse::<Expr>()? {
+        Expr::Array(ExprArray { elems, .. }) => elems.into_iter().collect(),
+        single => vec![single],
+    })
 }
 
 /// `alias = "a"` or `alias = ["a", "b"]`.

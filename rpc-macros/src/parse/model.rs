@@ -6,11 +6,12 @@ use quote::{format_ident, ToTokens};
 use syn::ext::IdentExt;
 use syn::{
     Attribute, Expr, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, ItemTrait, Lit,
-    Meta, Pat, PathArguments, ReturnType, Signature, TraitItem, TraitItemFn, Type, Visibility,
+    LitStr, Meta, Pat, PathArguments, ReturnType, Signature, TraitItem, TraitItemFn, Type,
+    Visibility,
 };
 
 use super::attr::{ContainerAttrs, MethodAttrs, ParamAttrs, ParamStyle};
-use super::name::MethodName;
+use super::name::{MethodName, ServedName};
 use super::Input;
 use crate::ctxt::Ctxt;
 use crate::types::{is_named_context, is_option};
@@ -38,6 +39,20 @@ pub(crate) struct Method<'a> {
     pub(crate) ret: Ret<'a>,
     pub(crate) docs: String,
     pub(crate) params_style: ParamStyle,
+    /// Set for a subscription method (`subscription = "..."`).
+    pub(crate) subscription: Option<Subscribe<'a>>,
+}
+
+/// What makes a method a subscription: the notification its items arrive
+/// as, the method that ends one, and the item type.
+pub(crate) struct Subscribe<'a> {
+    /// The `subscription` literal: the method name of the item notifications.
+    pub(crate) notification: LitStr,
+    /// The `unsubscribe` method (namespace applied); `None` when not given (an error).
+    pub(crate) unsubscribe: Option<ServedName>,
+    /// `T` of the `Subscription<T>` returned; `None` when the return type is
+    /// not one (an error).
+    pub(crate) item: Option<&'a Type>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -226,6 +241,18 @@ impl<'a> Method<'a> {
             .map(|arg| Arg::from_fn_arg(cx, arg))
             .collect();
         let params_style = method_attrs.params.unwrap_or(container.params);
+        let ret = Ret::from_return_type(&sig.output);
+        let subscription = method_attrs
+            .subscription
+            .clone()
+            .map(|notification| Subscribe {
+                notification,
+                unsubscribe: method_attrs.unsubscribe.as_ref().map(|lit| {
+                    let namespace = container.namespace.as_ref().map(LitStr::value);
+                    ServedName::from_lit(namespace.as_deref(), lit)
+                }),
+                item: ret.subscription_item(),
+            });
 
         Some(Method {
             sig,
@@ -233,9 +260,10 @@ impl<'a> Method<'a> {
             name,
             receiver,
             args,
-            ret: Ret::from_return_type(&sig.output),
+            ret,
             docs: docs(attrs),
             params_style,
+            subscription,
             attrs: method_attrs,
         })
     }
@@ -250,6 +278,21 @@ impl<'a> Method<'a> {
     /// The parameter that takes the whole `params` member, if one does.
     pub(crate) fn flattened(&self) -> Option<&Param<'a>> {
         self.params().find(|param| param.flatten.is_some())
+    }
+
+    /// Every name the method puts in the router: its own, its aliases, and
+    /// the unsubscribe method of a subscription.
+    pub(crate) fn served_names(&self) -> impl Iterator<Item = &ServedName> {
+        self.name.all().chain(
+            self.subscription
+                .as_ref()
+                .and_then(|subscription| subscription.unsubscribe.as_ref()),
+        )
+    }
+
+    /// Whether guards run before the method (the service's or its own).
+    pub(crate) fn is_guarded(&self, service_guards: &[Expr]) -> bool {
+        !service_guards.is_empty() || !self.attrs.guards.is_empty()
     }
 
     pub(crate) fn is_async(&self) -> bool {
@@ -323,6 +366,25 @@ impl<'a> Arg<'a> {
 }
 
 impl<'a> Ret<'a> {
+    /// `T` when the success type is written `Subscription<T>` (any path to it).
+    fn subscription_item(&self) -> Option<&'a Type> {
+        let (Ret::Plain(ty) | Ret::Result { ok: ty, .. }) = self else {
+            return None;
+        };
+        let Type::Path(path) = ty else { return None };
+        let last = path.path.segments.last()?;
+        if last.ident != "Subscription" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        match args.args.first()? {
+            GenericArgument::Type(item) if args.args.len() == 1 => Some(item),
+            _ => None,
+        }
+    }
+
     fn from_return_type(output: &'a ReturnType) -> Self {
         let ty = match output {
             ReturnType::Default => return Ret::Unit,

@@ -93,7 +93,7 @@ impl ServedName {
         ServedName { base, full, tokens }
     }
 
-    fn from_lit(namespace: Option<&str>, lit: &LitStr) -> Self {
+    pub(crate) fn from_lit(namespace: Option<&str>, lit: &LitStr) -> Self {
         ServedName::new(namespace, lit.value(), lit.to_token_stream())
     }
 

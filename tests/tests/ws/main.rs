@@ -3,6 +3,7 @@
 
 mod basics;
 mod limits;
+mod macros;
 mod protocol;
 mod subscriptions;
 mod support;

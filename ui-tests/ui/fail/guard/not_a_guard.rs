@@ -1,0 +1,11 @@
+struct S;
+
+#[rpc_core::rpc]
+impl S {
+    #[rpc(guard = 42)]
+    fn secret(&self) -> u32 {
+        7
+    }
+}
+
+fn main() {}
