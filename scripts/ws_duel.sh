@@ -276,7 +276,7 @@ fi
 
 # ---------------------------------------------------------------- fan-out
 FANOUT_RAW="$OUT/fanout.tsv"
-printf 'repeat\tsubscribers\tserver\tmedian_us\tmin_us\tmax_us\tcpu_ns_per_msg\tidle_cpu_us_per_s\terrors\n' >"$FANOUT_RAW"
+printf 'repeat\tsubscribers\tserver\tmedian_us\tmin_us\tmax_us\tcpu_ns_per_msg\tgenerator_cpu_ns_per_msg\terrors\n' >"$FANOUT_RAW"
 if has_section fanout; then
     read -r -a FANOUT_LIST <<<"$FANOUT_SERVERS"
     for size in $FANOUT_SIZES; do
@@ -292,7 +292,7 @@ if has_section fanout; then
                 line=$(grep '^FANOUT_RESULT ' "$result_file") || die "no FANOUT_RESULT ($server); see $result_file"
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$repeat" "$size" "$server" \
                     "$(field "$line" median_us)" "$(field "$line" min_us)" "$(field "$line" max_us)" \
-                    "$(field "$line" cpu_ns_per_msg)" "$(field "$line" idle_cpu_us_per_s)" "$(field "$line" errors)" >>"$FANOUT_RAW"
+                    "$(field "$line" cpu_ns_per_msg)" "$(field "$line" generator_cpu_ns_per_msg)" "$(field "$line" errors)" >>"$FANOUT_RAW"
                 log "  repeat $((repeat + 1)) $server: $line"
             done
         done
@@ -396,23 +396,24 @@ FAILED=0
         echo "run(s) per server, servers in rotating order). Time to last: from just before the publish is written to when the last"
         echo "subscriber has read the message (median of the run's publishes; median, min and max over runs). CPU per message: the"
         echo "server's CPU time from before the publish to 50 ms after the last delivery, over the subscribers. Ratios to the floor"
-        echo "are paired by run; the goal is at most 1.1 for both. Idle CPU: the server's background CPU use with every subscriber"
-        echo "connected and nothing published (µs per second)."
+        echo "are paired by run; the goal is at most 1.1 for both. Generator CPU: the generator's own CPU per delivery, from the"
+        echo "publish to the last delivery; when it nears the time per delivery (time to last / subscribers), the generator and not"
+        echo "the server sets the time to last."
         echo
-        echo "| subscribers | server | time to last (median) | min–max over runs | ratio to floor | CPU per message | ratio to floor | idle CPU µs/s | runs |"
+        echo "| subscribers | server | time to last (median) | min–max over runs | ratio to floor | CPU per message | ratio to floor | time per delivery | generator CPU per delivery | runs |"
         echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
         awk -F'\t' -v sizes="$FANOUT_SIZES" -v servers="$FANOUT_SERVERS" "$MEDIAN_AWK"'
             function ms(us) { return sprintf("%.1f ms", us / 1000) }
             NR > 1 && $9 == 0 && $4 > 0 {
                 k = $2 SUBSEP $3
-                t[k] = t[k] " " $4; c[k] = c[k] " " $7; idle[k] = idle[k] " " $8; n[k]++
+                t[k] = t[k] " " $4; c[k] = c[k] " " $7; g[k] = g[k] " " $8; n[k]++
                 time_of[$1, $2, $3] = $4; cpu_of[$1, $2, $3] = $7; repeats[$1] = 1
             }
             END {
                 nz = split(sizes, z, " "); ns = split(servers, s, " ")
                 for (i = 1; i <= nz; i++) for (j = 1; j <= ns; j++) {
                     k = z[i] SUBSEP s[j]
-                    if (!(k in n)) { printf "| %s | %s | – | – | – | – | – | – | 0 |\n", z[i], s[j]; continue }
+                    if (!(k in n)) { printf "| %s | %s | – | – | – | – | – | – | – | 0 |\n", z[i], s[j]; continue }
                     tr = ""; cr = ""
                     for (r in repeats)
                         if ((r, z[i], s[j]) in time_of && (r, z[i], "floor") in time_of && time_of[r, z[i], "floor"] > 0) {
@@ -421,8 +422,9 @@ FAILED=0
                         }
                     tratio = (tr == "") ? "–" : sprintf("%.2f", median(tr))
                     cratio = (cr == "") ? "–" : sprintf("%.2f", median(cr))
-                    printf "| %s | %s | %s | %s–%s | %s | %.1f µs | %s | %.0f | %d |\n", z[i], s[j],
-                        ms(median(t[k])), ms(lo(t[k])), ms(hi(t[k])), tratio, median(c[k]) / 1000, cratio, median(idle[k]), n[k]
+                    printf "| %s | %s | %s | %s–%s | %s | %.1f µs | %s | %.1f µs | %.1f µs | %d |\n", z[i], s[j],
+                        ms(median(t[k])), ms(lo(t[k])), ms(hi(t[k])), tratio, median(c[k]) / 1000, cratio,
+                        median(t[k]) / z[i], median(g[k]) / 1000, n[k]
                 }
             }' "$FANOUT_RAW"
         bad=$(awk -F'\t' 'NR > 1 && ($9 != 0 || $4 == 0) { printf "- run %d, %s subscribers, %s: %s errors (left out)\n", $1 + 1, $2, $3, $9 }' "$FANOUT_RAW")

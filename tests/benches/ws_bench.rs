@@ -88,15 +88,22 @@
 //!   time. The server's CPU time from before the publish to 50 ms after the
 //!   last delivery, over the subscribers, is its CPU per delivered message.
 //!   Prints `FANOUT_RESULT subscribers=.. rounds=.. median_us=.. min_us=..
-//!   max_us=.. cpu_ns_per_msg=<median> idle_cpu_us_per_s=.. errors=..`
-//!   (`idle_cpu_us_per_s`: the server's CPU use over one idle second with
-//!   every subscriber connected, its background work).
+//!   max_us=.. cpu_ns_per_msg=<median> generator_cpu_ns_per_msg=<median>
+//!   errors=..` (the generator's own CPU from the publish to the last
+//!   delivery, per delivery: when it nears the time per delivery, the
+//!   generator, not the server, sets the time to the last).
 //! - `idle`: reads the server's `VmRSS`, opens `connections` sockets (the
 //!   handshake and nothing else), waits a second, reads it again; prints
 //!   `IDLE_RESULT connections=.. rss_before_kb=.. rss_after_kb=..
 //!   per_connection_bytes=..`.
 //! - `check`: one short run of each workload on one connection and a
 //!   fan-out to 3 subscribers; fails on any wrong answer.
+//!
+//! With `WS_BENCH_CALLGRIND` set and a server pid given, `load` and `fanout`
+//! zero the server's callgrind counters where their measured window begins
+//! and dump them where it ends, and print `CALLGRIND_WINDOW messages=..`
+//! (the answers, or deliveries, in between), for
+//! `scripts/ws_instructions.sh`.
 //!
 //! Many connections need as many file descriptors: run under `ulimit -n`
 //! (the script raises it); the generator says so when its limit is too low.
@@ -1091,6 +1098,24 @@ fn own_cpu_ns() -> u64 {
     cpu_ns(std::process::id()).unwrap_or(0)
 }
 
+/// With `WS_BENCH_CALLGRIND` in the environment, runs `callgrind_control
+/// <action> <pid>` on the server (`-z` to zero its counters, `-d` to dump
+/// them) at the edges of the measured window; whether it did.
+fn callgrind_control(pid: Option<u32>, action: &str) -> Result<bool, BoxError> {
+    let (Some(pid), Some(_)) = (pid, std::env::var_os("WS_BENCH_CALLGRIND")) else {
+        return Ok(false);
+    };
+    let status = std::process::Command::new("callgrind_control")
+        .arg(action)
+        .arg(pid.to_string())
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        return Err(format!("callgrind_control {action} {pid} failed: {status}").into());
+    }
+    Ok(true)
+}
+
 /// Opens `count` sockets, `OPEN_CONCURRENCY` at a time, each readied by `ready`.
 async fn open_many<F, Fut>(target: &Target, count: usize, ready: F) -> Result<Vec<Ws>, BoxError>
 where
@@ -1298,7 +1323,10 @@ fn ok(answer: &Answer<'_>, expected: &str) -> bool {
 /// Counters all connections of a run share.
 #[derive(Default)]
 struct Counts {
+    /// Answers in the counted window.
     messages: AtomicU64,
+    /// Every answer.
+    answered: AtomicU64,
     errors: AtomicU64,
     finished: AtomicUsize,
 }
@@ -1324,12 +1352,19 @@ async fn load(run: LoadRun) -> Result<(), BoxError> {
         });
     }
     tokio::time::sleep_until(from.into()).await;
+    let callgrind = callgrind_control(run.pid, "-z")?;
+    let answered0 = counts.answered.load(Ordering::Relaxed);
     let (server0, own0) = (run.pid.map(cpu_ns), own_cpu_ns());
     let messages0 = counts.messages.load(Ordering::Relaxed);
     tokio::time::sleep_until(until.into()).await;
     let (server1, own1) = (run.pid.map(cpu_ns), own_cpu_ns());
     let elapsed = from.elapsed().min(until - from);
     let messages = counts.messages.load(Ordering::Relaxed) - messages0;
+    let answered = counts.answered.load(Ordering::Relaxed) - answered0;
+    if callgrind {
+        callgrind_control(run.pid, "-d")?;
+        println!("CALLGRIND_WINDOW messages={answered}");
+    }
     // Each connection stops at its first read after the end.
     let stalled_by = Instant::now() + Duration::from_secs(5);
     while counts.finished.load(Ordering::Relaxed) < run.connections && Instant::now() < stalled_by {
@@ -1382,6 +1417,7 @@ async fn drive(
                 calls.push(&mut ws);
             }
         }
+        counts.answered.fetch_add(answered, Ordering::Relaxed);
         if now >= from && now < until {
             counts.messages.fetch_add(answered, Ordering::Relaxed);
         }
@@ -1474,24 +1510,19 @@ async fn fanout(run: FanoutRun) -> Result<(), BoxError> {
             }
         });
     }
-    // Settle, then the server's background CPU use with everyone connected.
+    // Settle: every subscription is in place before the first publish.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let idle_cpu_us_per_s = match run.pid {
-        Some(pid) => {
-            let before = cpu_ns(pid)?;
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            (cpu_ns(pid)? - before) / 1000
-        }
-        None => 0,
-    };
     let mut times = Vec::with_capacity(run.rounds);
     let mut cpu_per_msg = Vec::with_capacity(run.rounds);
+    let mut own_cpu_per_msg = Vec::with_capacity(run.rounds);
     let mut missing = 0;
+    let callgrind = callgrind_control(run.pid, "-z")?;
     for round in 1..=run.rounds as u64 {
         delivery.received.store(0, Ordering::SeqCst);
         delivery.last_ns.store(0, Ordering::SeqCst);
         delivery.round.store(round, Ordering::SeqCst);
         let cpu0 = run.pid.map(cpu_ns).transpose()?;
+        let own0 = own_cpu_ns();
         let sent = Instant::now();
         let params = format!(r#"["round-{round}"]"#);
         let queued = call(&mut publisher, "publish", &params, round);
@@ -1519,6 +1550,7 @@ async fn fanout(run: FanoutRun) -> Result<(), BoxError> {
         }
         let last = delivery.started + Duration::from_nanos(delivery.last_ns.load(Ordering::SeqCst));
         times.push(last.saturating_duration_since(sent));
+        own_cpu_per_msg.push((own_cpu_ns() - own0) / run.subscribers.max(1) as u64);
         // The server finishes what the publish left (flushes, wake-ups).
         tokio::time::sleep(Duration::from_millis(50)).await;
         if let Some(cpu0) = cpu0 {
@@ -1528,17 +1560,27 @@ async fn fanout(run: FanoutRun) -> Result<(), BoxError> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let errors = delivery.errors.load(Ordering::Relaxed) + missing as u64;
+    if callgrind {
+        callgrind_control(run.pid, "-d")?;
+        println!(
+            "CALLGRIND_WINDOW messages={}",
+            times.len() * run.subscribers
+        );
+    }
     times.sort_unstable();
     cpu_per_msg.sort_unstable();
+    own_cpu_per_msg.sort_unstable();
     let us = |d: Option<&Duration>| d.map_or(0, Duration::as_micros);
+    let median = |v: &[u64]| v.get(v.len() / 2).copied().unwrap_or(0);
     println!(
-        "FANOUT_RESULT subscribers={} rounds={} median_us={} min_us={} max_us={} cpu_ns_per_msg={} idle_cpu_us_per_s={idle_cpu_us_per_s} errors={errors}",
+        "FANOUT_RESULT subscribers={} rounds={} median_us={} min_us={} max_us={} cpu_ns_per_msg={} generator_cpu_ns_per_msg={} errors={errors}",
         run.subscribers,
         times.len(),
         us(times.get(times.len() / 2)),
         us(times.first()),
         us(times.last()),
-        cpu_per_msg.get(cpu_per_msg.len() / 2).copied().unwrap_or(0),
+        median(&cpu_per_msg),
+        median(&own_cpu_per_msg),
     );
     if errors > 0 {
         return Err(format!("{errors} error(s)").into());
