@@ -176,20 +176,30 @@ listening() { # port
 }
 
 start_server() { # kind -> STARTED (pid), STARTED_PORT
-    take_port
-    local port=$PORT_TAKEN
-    listening "$port" && die "something already listens on 127.0.0.1:$port; set PORT"
-    taskset -c "$SERVER_CPU" "$EXE" server "$1" "$port" >>"$OUT/server-$1.log" 2>&1 &
-    STARTED=$!
-    STARTED_PORT=$port
-    PIDS+=("$STARTED")
-    local i
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$STARTED" 2>/dev/null || die "server $1 exited at start; see $OUT/server-$1.log"
-        listening "$port" && return 0
-        sleep 0.1
+    local attempt port i log="$OUT/server-$1.log"
+    for ((attempt = 0; attempt < 20; attempt++)); do
+        take_port
+        port=$PORT_TAKEN
+        # Taken (a listener, or a socket of an earlier run in TIME_WAIT): the next one.
+        listening "$port" && continue
+        # What the last server of this kind wrote goes to its log first.
+        [[ -f "$log.last" ]] && cat "$log.last" >>"$log"
+        taskset -c "$SERVER_CPU" "$EXE" server "$1" "$port" >"$log.last" 2>&1 &
+        STARTED=$!
+        STARTED_PORT=$port
+        PIDS+=("$STARTED")
+        for ((i = 0; i < 100; i++)); do
+            if ! kill -0 "$STARTED" 2>/dev/null; then
+                grep -q 'Address already in use' "$log.last" && continue 2
+                cat "$log.last" >>"$log"
+                die "server $1 exited at start; see $log"
+            fi
+            listening "$port" && return 0
+            sleep 0.1
+        done
+        die "server $1 did not listen on port $port within 10 s"
     done
-    die "server $1 did not listen on port $port within 10 s"
+    die "no free port for server $1 from $PORT on"
 }
 
 field() { # line name -> value of name=value in line
@@ -401,7 +411,7 @@ FAILED=0
         echo "the server sets the time to last."
         echo
         echo "| subscribers | server | time to last (median) | min–max over runs | ratio to floor | CPU per message | ratio to floor | time per delivery | generator CPU per delivery | runs |"
-        echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+        echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
         awk -F'\t' -v sizes="$FANOUT_SIZES" -v servers="$FANOUT_SERVERS" "$MEDIAN_AWK"'
             function ms(us) { return sprintf("%.1f ms", us / 1000) }
             NR > 1 && $9 == 0 && $4 > 0 {
