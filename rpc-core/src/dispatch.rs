@@ -115,6 +115,20 @@ impl<'a> Call<'_, 'a> {
         }
     }
 
+    /// Whether the message could be an answer rather than a request: one
+    /// object, or a batch of objects, none a well-formed request (an answer
+    /// has no `method`). A connection on which both ends call each other
+    /// looks closer at these only.
+    pub(crate) fn may_be_answer(&self) -> bool {
+        match &self.message {
+            Ok(Parsed::Single(entry)) => matches!(entry, Resolved::Ready(Ready::Invalid { .. })),
+            Ok(Parsed::Batch(entries)) => entries
+                .iter()
+                .all(|entry| matches!(entry, Entry::Invalid { .. })),
+            Err(_) => false,
+        }
+    }
+
     /// The method name and raw params of a single notification whose method
     /// the router does not have. Such a message needs no answer; a
     /// connection hands it to whoever listens for it (a client's topic

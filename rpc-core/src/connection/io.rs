@@ -32,31 +32,38 @@ pub enum Inbound<C> {
     Control(C),
 }
 
-/// Where a connection's outgoing messages go.
+/// Where a connection's outgoing messages go: the transport frames them
+/// into a buffer, and [`flush`](Self::flush) sends what is buffered.
 ///
-/// [`write`](Self::write) may buffer; the connection calls
-/// [`flush`](Self::flush) once nothing more is ready to go, so that answers
-/// ready together leave together.
+/// Framing only buffers, so it does not wait: the connection frames every
+/// answer that is ready, then flushes once (or early, once
+/// [`buffered`](Self::buffered) passes a limit), so that answers ready
+/// together leave in one write.
 pub trait MessageSink: Send + 'static {
     /// What the stream hands over to be answered (see [`MessageStream::Control`]).
     type Control: Send + 'static;
 
-    /// Writes one message (buffered).
-    fn write(&mut self, message: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
+    /// Frames one message.
+    fn write(&mut self, message: &[u8]);
+
+    /// Frames the answer to something the stream read at the transport's
+    /// level (a WebSocket pong).
+    fn control(&mut self, control: Self::Control);
+
+    /// Frames a check that the peer is still there (a WebSocket ping);
+    /// called every [`ping_interval`](super::ConnectionConfig::ping_interval).
+    /// Anything the peer sends back counts as activity.
+    fn keepalive(&mut self);
+
+    /// Frames the close, telling the peer why where the transport can; a
+    /// [`flush`](Self::flush) follows.
+    fn close(&mut self, reason: Close);
+
+    /// How many bytes are framed and not sent yet.
+    fn buffered(&self) -> usize;
 
     /// Sends what is buffered.
     fn flush(&mut self) -> impl Future<Output = io::Result<()>> + Send;
-
-    /// Answers something the stream read at the transport's level.
-    fn control(&mut self, control: Self::Control) -> impl Future<Output = io::Result<()>> + Send;
-
-    /// Checks the peer is still there (a WebSocket ping); called every
-    /// [`ping_interval`](super::ConnectionConfig::ping_interval). Anything
-    /// the peer sends back counts as activity.
-    fn keepalive(&mut self) -> impl Future<Output = io::Result<()>> + Send;
-
-    /// Closes the connection, telling the peer why where the transport can.
-    fn close(&mut self, reason: Close) -> impl Future<Output = io::Result<()>> + Send;
 }
 
 /// Why a [`MessageStream`] could not read a message.

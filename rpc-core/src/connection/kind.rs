@@ -129,6 +129,20 @@ mod tests {
             r#"{"id":"a\"b","x":[1,{"y":"]"}],"result":null}"#,
         ] {
             assert!(is_answer(answer.as_bytes()), "{answer}");
+            // The connection asks the router first: it must not take an answer for a request.
+            let router = crate::Router::new();
+            assert!(router.parse(answer.as_bytes()).may_be_answer(), "{answer}");
+        }
+        for answer in [
+            r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}"#,
+            r#"[{"jsonrpc":"2.0","result":1,"id":1},{"jsonrpc":"2.0","result":2,"id":2}]"#,
+        ] {
+            assert!(
+                is_answer(answer.as_bytes())
+                    && crate::Router::new()
+                        .parse(answer.as_bytes())
+                        .may_be_answer()
+            );
         }
         for request in [
             r#"{"jsonrpc":"2.0","method":"result","id":1}"#,

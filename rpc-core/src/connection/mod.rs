@@ -17,27 +17,34 @@
 //! |---|---|
 //! | `mod.rs` | [`Connection`] and its loop |
 //! | `config.rs` | [`ConnectionConfig`], [`SlowConsumer`] |
+//! | `dormant.rs` | the rare events (shutdown, close, timer), polled only when they wake the loop |
 //! | `io.rs` | the transport's side: [`MessageStream`], [`MessageSink`], [`Close`] |
 //! | `peer.rs` | [`Peer`]: calls to the other end, and the answers they wait for |
+//! | `outbox.rs` | the bounded outgoing queue, made on first use |
 //! | `kind.rs` | answers told from requests |
 //! | `listeners.rs` | notifications the router does not take, for whoever listens |
 //! | `scope.rs` | what a call leaves to run once its answer is queued |
 
 mod config;
+mod dormant;
 mod io;
 mod kind;
 mod listeners;
+mod outbox;
 mod peer;
 pub(crate) mod scope;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, AcquireError, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use self::dormant::Dormant;
 use crate::context::Context;
 use crate::error::{Error, ErrorCode};
 use crate::protocol::error_response;
@@ -66,7 +73,6 @@ pub struct Connection {
     router: Arc<Router>,
     ctx: Arc<Context>,
     peer: Peer,
-    outbox: mpsc::Receiver<Bytes>,
     config: ConnectionConfig,
 }
 
@@ -86,15 +92,13 @@ impl Connection {
     /// no answer carries. Its [`Session`](crate::Session) lasts as long as
     /// the connection.
     pub fn new(router: Arc<Router>, ctx: Context, config: ConnectionConfig) -> Self {
-        let (outbox_tx, outbox) = mpsc::channel(config.outbox_capacity);
-        let peer = Peer::new(ctx.connection_id().unwrap_or(0), outbox_tx, &config);
+        let peer = Peer::new(ctx.connection_id().unwrap_or(0), &config);
         let ctx = Arc::new(ctx.with_peer(peer.clone()).dropping_response_effects());
         peer.set_context(&ctx);
         Self {
             router,
             ctx,
             peer,
-            outbox,
             config,
         }
     }
@@ -113,49 +117,34 @@ impl Connection {
     /// closes it, or `shutdown` resolves. On shutdown no new message is
     /// read; calls in flight finish and their answers are written before the
     /// connection is closed ([`Close::GoingAway`]).
-    pub async fn run<S, K>(self, stream: S, mut sink: K, shutdown: impl Future<Output = ()> + Send)
+    pub fn run<S, K>(
+        self,
+        stream: S,
+        sink: K,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> impl Future<Output = ()> + Send
     where
         S: MessageStream,
         K: MessageSink<Control = S::Control>,
     {
+        // Not an `async fn`: the stream goes to the heap with its first
+        // read here, rather than staying in the task's state for its life.
+        let reading = Box::pin(read_next(stream));
         let Connection {
             router,
             ctx,
             peer,
-            outbox,
             config,
         } = self;
-        let mut served = Served {
+        let served = Served {
             router,
             ctx,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
             peer,
-            outbox,
+            outbox: None,
             config,
-            dirty: false,
         };
-        let ended = served.serve(stream, &mut sink, shutdown).await;
-        let close = match ended {
-            Ended::Close(Close::GoingAway) => {
-                served.finish_in_flight(&mut sink).await;
-                Some(Close::GoingAway)
-            }
-            // Closed by its owner: what is queued goes out first.
-            Ended::Close(Close::Normal) => {
-                served.write_queued(&mut sink).await;
-                Some(Close::Normal)
-            }
-            Ended::Close(reason) => Some(reason),
-            // Closed by the peer: the close is answered.
-            Ended::ByPeer => Some(Close::Normal),
-            Ended::Broken => None,
-        };
-        if let Some(reason) = close {
-            // Best effort: the peer may be gone already.
-            let _ = served.flush(&mut sink).await;
-            let _ = within(served.config.idle_timeout, sink.close(reason)).await;
-        }
-        served.peer.mark_closed();
+        served.run(reading, read_next::<S>, sink, shutdown)
     }
 }
 
@@ -175,10 +164,9 @@ struct Served {
     ctx: Arc<Context>,
     in_flight: Arc<Semaphore>,
     peer: Peer,
-    outbox: mpsc::Receiver<Bytes>,
+    /// The receiving end of the outgoing queue, once it is made.
+    outbox: Option<mpsc::Receiver<Bytes>>,
     config: ConnectionConfig,
-    /// Whether the sink holds bytes not flushed yet.
-    dirty: bool,
 }
 
 /// Reads one item, handing the stream back with it: the connection keeps the
@@ -190,143 +178,251 @@ async fn read_next<S: MessageStream>(
     (stream, item)
 }
 
+/// Messages handled in a row while more are already readable, before the
+/// loop turns to its other work (the queue, the timer, closing).
+const READ_BURST: usize = 64;
+
+/// Queued messages written in a row before the buffer is flushed, so that a
+/// busy queue cannot starve reading.
+const WRITE_BURST: usize = 64;
+
+/// A slot being waited for by a request held back.
+type Acquiring = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
+
+/// What woke the loop among its rare events.
+enum Rare {
+    Shutdown,
+    Close(Close),
+    /// The outgoing queue was made: the loop takes its receiving end.
+    OutboxMade,
+    Tick,
+}
+
+/// The idle and ping checks' bookkeeping, counted in ticks of the timer so
+/// that no message pays for reading the clock.
+struct Liveness {
+    every: Duration,
+    /// Whether anything came from the peer since the last tick.
+    heard: bool,
+    quiet_ticks: u32,
+    ticks_since_ping: u32,
+}
+
+/// The item a [`MessageStream`] reads.
+type Item<C> = Option<Result<Inbound<C>, StreamError>>;
+
+/// Bytes framed past which the sink is flushed before the turn ends.
+const FLUSH_AT: usize = 64 * 1024;
+
 impl Served {
-    async fn serve<S, K>(
-        &mut self,
-        stream: S,
-        sink: &mut K,
+    /// The loop: `reading` is the read in progress, remade by `read_next`.
+    async fn run<S, K, R>(
+        mut self,
+        mut reading: Pin<Box<R>>,
+        read_next: fn(S) -> R,
+        mut sink: K,
         shutdown: impl Future<Output = ()> + Send,
-    ) -> Ended
-    where
+    ) where
         S: MessageStream,
         K: MessageSink<Control = S::Control>,
+        R: Future<Output = (S, Item<S::Control>)> + Send,
     {
-        let mut reading = Box::pin(read_next(stream));
         // A request that waits for a slot: reading pauses until one is free.
-        let mut held: Option<Bytes> = None;
-        let mut last_heard = Instant::now();
-        let mut last_ping = Instant::now();
-        let mut tick = self.ticker();
-        let mut close_requested = self.peer.shared().close_requested.subscribe();
+        let mut held: Option<(Bytes, Acquiring)> = None;
+        let mut liveness = self.liveness();
+        let mut tick = std::pin::pin!(tokio::time::sleep(liveness.every));
         let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            tokio::select! {
+        let dormant = Dormant::new(Arc::clone(&self.peer.shared().wake_loop));
+        let peer = self.peer.clone();
+        let ended = loop {
+            let turn = tokio::select! {
                 biased;
-                () = &mut shutdown => return Ended::Close(Close::GoingAway),
-                Ok(()) = close_requested.changed() => {
-                    if let Some(reason) = *close_requested.borrow() {
-                        return Ended::Close(reason);
+                rare = std::future::poll_fn(|cx| dormant.poll(cx, |cx| {
+                    if shutdown.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Rare::Shutdown);
                     }
-                }
+                    if let Some(reason) = peer.close_requested() {
+                        return Poll::Ready(Rare::Close(reason));
+                    }
+                    if peer.shared().outbox.has_receiver() {
+                        return Poll::Ready(Rare::OutboxMade);
+                    }
+                    tick.as_mut().poll(cx).map(|()| Rare::Tick)
+                })) => match rare {
+                    Rare::Shutdown => Err(Ended::Close(Close::GoingAway)),
+                    Rare::Close(reason) => Err(Ended::Close(reason)),
+                    // Taken below, with what is in it.
+                    Rare::OutboxMade => Ok(()),
+                    Rare::Tick => {
+                        tick.as_mut().reset(Instant::now() + liveness.every);
+                        self.on_tick(&mut liveness, &mut sink)
+                    }
+                },
                 (stream, item) = &mut reading, if held.is_none() => {
-                    last_heard = Instant::now();
-                    match item {
-                        None => return Ended::ByPeer,
-                        Some(Err(err)) => {
-                            tracing::debug!(connection = self.peer.id(), error = %err, "closing a connection after a bad message");
-                            return err.close_reason().map_or(Ended::Broken, Ended::Close);
-                        }
-                        Some(Ok(Inbound::Control(control))) => {
-                            if within(self.config.idle_timeout, sink.control(control)).await.is_err() {
-                                return Ended::Broken;
-                            }
-                            self.dirty = true;
-                        }
-                        Some(Ok(Inbound::Message(message))) => {
-                            match self.receive(message, sink).await {
-                                Ok(waiting) => held = waiting,
-                                Err(()) => return Ended::Broken,
-                            }
-                        }
-                    }
                     reading.set(read_next(stream));
-                }
-                Ok(permit) = Arc::clone(&self.in_flight).acquire_owned(), if held.is_some() => {
-                    self.spawn(held.take().expect("checked by the branch"), permit);
-                }
-                Some(message) = self.outbox.recv() => {
-                    if self.write_ready(message, sink).await.is_err() {
-                        return Ended::Broken;
-                    }
-                }
-                _ = tick.tick() => {
-                    if self.config.idle_timeout.is_some_and(|limit| last_heard.elapsed() >= limit) {
-                        tracing::debug!(connection = self.peer.id(), "no sign of the peer within the idle timeout; closing");
-                        return Ended::Close(Close::Idle);
-                    }
-                    if self.config.ping_interval.is_some_and(|every| last_ping.elapsed() >= every) {
-                        last_ping = Instant::now();
-                        if within(self.config.idle_timeout, sink.keepalive()).await.is_err() {
-                            return Ended::Broken;
+                    liveness.heard = true;
+                    // What is readable already is handled now, in one turn.
+                    let mut item = item;
+                    let mut turn = Ok(());
+                    for _ in 0..READ_BURST {
+                        turn = self.on_item(item, &mut held, &mut sink);
+                        if turn.is_err() || held.is_some() {
+                            break;
                         }
-                        self.dirty = true;
+                        if sink.buffered() >= FLUSH_AT && self.flush(&mut sink).await.is_err() {
+                            turn = Err(Ended::Broken);
+                            break;
+                        }
+                        match poll_once(&mut reading).await {
+                            Poll::Ready((stream, next)) => {
+                                reading.set(read_next(stream));
+                                item = next;
+                            }
+                            Poll::Pending => break,
+                        }
                     }
+                    turn
                 }
-                () = std::future::ready(()), if self.dirty => {
-                    // Nothing else is ready: what is buffered goes out now.
-                    if self.flush(sink).await.is_err() {
-                        return Ended::Broken;
-                    }
+                permit = poll_held(&mut held), if held.is_some() => {
+                    let (message, _) = held.take().expect("checked by the branch");
+                    self.spawn(message, permit);
+                    Ok(())
                 }
+                Some(message) = recv(&mut self.outbox) => {
+                    sink.write(&message);
+                    Ok(())
+                }
+            };
+            if let Err(ended) = turn {
+                break ended;
+            }
+            // Nothing more is readable now: what is queued and framed goes out.
+            if self.write_queued_and_flush(&mut sink).await.is_err() {
+                break Ended::Broken;
+            }
+        };
+        // Boxed: the end runs once, and its state need not add to every
+        // connection's task.
+        Box::pin(self.end(ended, &mut sink)).await;
+    }
+
+    /// Handles one item read; a request that waits for a slot is held in
+    /// `held`.
+    fn on_item<C, K: MessageSink<Control = C>>(
+        &mut self,
+        item: Item<C>,
+        held: &mut Option<(Bytes, Acquiring)>,
+        sink: &mut K,
+    ) -> Result<(), Ended> {
+        match item {
+            None => Err(Ended::ByPeer),
+            Some(Err(err)) => {
+                tracing::debug!(connection = self.peer.id(), error = %err, "closing a connection after a bad message");
+                Err(err.close_reason().map_or(Ended::Broken, Ended::Close))
+            }
+            Some(Ok(Inbound::Control(control))) => {
+                sink.control(control);
+                Ok(())
+            }
+            Some(Ok(Inbound::Message(message))) => {
+                if let Some(message) = self.receive(message, sink) {
+                    let acquiring: Acquiring =
+                        Box::pin(Arc::clone(&self.in_flight).acquire_owned());
+                    *held = Some((message, acquiring));
+                }
+                Ok(())
             }
         }
     }
 
-    /// The timer of the idle and ping checks: a quarter of the shorter of the two.
-    fn ticker(&self) -> tokio::time::Interval {
+    /// The idle and ping checks tick every quarter of the shorter of the two.
+    fn liveness(&self) -> Liveness {
         let every = [self.config.ping_interval, self.config.idle_timeout]
             .into_iter()
             .flatten()
             .min()
             .map_or(Duration::from_secs(3600), |shortest| shortest / 4)
             .max(Duration::from_millis(10));
-        let mut tick = tokio::time::interval_at(Instant::now() + every, every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick
+        Liveness {
+            every,
+            heard: false,
+            quiet_ticks: 0,
+            ticks_since_ping: 0,
+        }
+    }
+
+    /// A tick of the timer: closes a connection idle for too long, pings the
+    /// peer when it is time.
+    fn on_tick<K: MessageSink>(
+        &mut self,
+        liveness: &mut Liveness,
+        sink: &mut K,
+    ) -> Result<(), Ended> {
+        if std::mem::take(&mut liveness.heard) {
+            liveness.quiet_ticks = 0;
+        } else {
+            liveness.quiet_ticks = liveness.quiet_ticks.saturating_add(1);
+        }
+        liveness.ticks_since_ping = liveness.ticks_since_ping.saturating_add(1);
+        let every = liveness.every;
+        let elapsed = |ticks: u32| every.saturating_mul(ticks);
+        if (self.config.idle_timeout).is_some_and(|limit| elapsed(liveness.quiet_ticks) >= limit) {
+            tracing::debug!(
+                connection = self.peer.id(),
+                "no sign of the peer within the idle timeout; closing"
+            );
+            return Err(Ended::Close(Close::Idle));
+        }
+        if (self.config.ping_interval)
+            .is_some_and(|ping| elapsed(liveness.ticks_since_ping) >= ping)
+        {
+            liveness.ticks_since_ping = 0;
+            sink.keepalive();
+        }
+        Ok(())
     }
 
     /// Handles one message: an answer goes to its call, a message of
     /// synchronous methods runs and is answered now, one that waits runs as a
     /// task. Returns the message when it waits for a slot.
-    async fn receive<K: MessageSink>(
-        &mut self,
-        message: Bytes,
-        sink: &mut K,
-    ) -> Result<Option<Bytes>, ()> {
-        if kind::is_answer(&message) {
-            self.peer.deliver(message);
-            return Ok(None);
-        }
+    fn receive<K: MessageSink>(&mut self, message: Bytes, sink: &mut K) -> Option<Bytes> {
         let call = self.router.parse(&message);
+        // An answer reads as a request without a method: only such messages
+        // are looked at again.
+        if call.may_be_answer() && kind::is_answer(&message) {
+            drop(call);
+            self.peer.deliver(message);
+            return None;
+        }
         if let Some((method, params)) = call.unrouted_notification() {
             if self.peer.shared().listeners.deliver(method, params) {
-                return Ok(None);
+                return None;
             }
         }
         if !call.is_immediate() {
             drop(call);
-            return Ok(match Arc::clone(&self.in_flight).try_acquire_owned() {
+            return match Arc::clone(&self.in_flight).try_acquire_owned() {
                 Ok(permit) => {
                     self.spawn(message, permit);
                     None
                 }
                 Err(_) => Some(message),
-            });
+            };
         }
         let (answer, after) = scope::run_sync(|| call.run_now(&self.ctx));
         if let Ok(Some(answer)) = answer {
-            self.write(&answer, sink).await?;
+            sink.write(&answer);
         }
         // Queued after the answer, so that nothing they send overtakes it.
         scope::run_all(after);
-        Ok(None)
+        None
     }
 
     /// Runs a message whose methods wait, as a task holding `permit`.
     fn spawn(&self, message: Bytes, permit: OwnedSemaphorePermit) {
         let router = Arc::clone(&self.router);
         let ctx = Arc::clone(&self.ctx);
-        let outbox = self.peer.shared().outbox.clone();
+        let peer = self.peer.clone();
         let timeout = self.config.call_timeout;
         tokio::spawn(async move {
             let _permit = permit;
@@ -346,7 +442,7 @@ impl Served {
                 },
             };
             if let Some(answer) = answer {
-                if outbox.send(Bytes::from(answer)).await.is_err() {
+                if peer.send_message(answer).await.is_err() {
                     // The connection has ended: nobody to answer.
                     return;
                 }
@@ -355,71 +451,141 @@ impl Served {
         });
     }
 
-    /// Writes a message from the queue, and the others already waiting there.
-    async fn write_ready<K: MessageSink>(&mut self, first: Bytes, sink: &mut K) -> Result<(), ()> {
-        self.write(&first, sink).await?;
-        // Bounded, so that a busy queue cannot starve reading.
-        for _ in 0..64 {
-            let Ok(message) = self.outbox.try_recv() else {
+    /// Ends the connection as `ended` says: calls in flight finish at a
+    /// shutdown, the queue is written when the owner closes it, the peer
+    /// hears why; then whatever waits for the end runs.
+    async fn end<K: MessageSink>(&mut self, ended: Ended, sink: &mut K) {
+        let close = match ended {
+            Ended::Close(Close::GoingAway) => {
+                self.finish_in_flight(sink).await;
+                Some(Close::GoingAway)
+            }
+            // Closed by its owner: what is queued goes out first.
+            Ended::Close(Close::Normal) => {
+                if self.write_queued(sink).await.is_err() {
+                    return self.peer.mark_closed();
+                }
+                Some(Close::Normal)
+            }
+            Ended::Close(reason) => Some(reason),
+            // Closed by the peer: the close is answered.
+            Ended::ByPeer => Some(Close::Normal),
+            Ended::Broken => None,
+        };
+        if let Some(reason) = close {
+            // Best effort: the peer may be gone already.
+            sink.close(reason);
+            let _ = self.flush(sink).await;
+        }
+        self.peer.mark_closed();
+    }
+
+    /// A message waiting in the outgoing queue, taking the queue's receiving
+    /// end first if it was just made.
+    fn try_recv(&mut self) -> Option<Bytes> {
+        match &mut self.outbox {
+            Some(outbox) => outbox.try_recv().ok(),
+            None => {
+                self.outbox = self.peer.shared().outbox.take_receiver();
+                self.outbox.as_mut()?.try_recv().ok()
+            }
+        }
+    }
+
+    /// Frames what waits in the queue (up to [`WRITE_BURST`]), then flushes.
+    async fn write_queued_and_flush<K: MessageSink>(&mut self, sink: &mut K) -> Result<(), ()> {
+        for _ in 0..WRITE_BURST {
+            let Some(message) = self.try_recv() else {
                 break;
             };
-            self.write(&message, sink).await?;
+            sink.write(&message);
+            if sink.buffered() >= FLUSH_AT {
+                self.flush(sink).await?;
+            }
+        }
+        if sink.buffered() > 0 {
+            self.flush(sink).await?;
         }
         Ok(())
     }
 
-    async fn write<K: MessageSink>(&mut self, message: &[u8], sink: &mut K) -> Result<(), ()> {
-        self.dirty = true;
-        within(self.config.idle_timeout, sink.write(message)).await
-    }
-
+    /// Sends what the sink holds, giving up after the idle timeout (a peer
+    /// that reads nothing must not hold the connection forever).
     async fn flush<K: MessageSink>(&mut self, sink: &mut K) -> Result<(), ()> {
-        self.dirty = false;
-        within(self.config.idle_timeout, sink.flush()).await
+        let mut flush = std::pin::pin!(sink.flush());
+        let done = match self.config.idle_timeout {
+            // Most flushes finish at once: only one that waits pays for a timer.
+            Some(limit) => match poll_once(&mut flush).await {
+                Poll::Ready(done) => done,
+                Poll::Pending => tokio::time::timeout(limit, flush).await.map_err(drop)?,
+            },
+            None => flush.await,
+        };
+        done.map_err(|err| tracing::debug!(error = %err, "writing to a connection failed"))
     }
 
     /// At shutdown: lets the calls in flight finish and writes their answers.
     async fn finish_in_flight<K: MessageSink>(&mut self, sink: &mut K) {
         let all = u32::try_from(self.config.max_in_flight).unwrap_or(u32::MAX);
         let mut finished = std::pin::pin!(Arc::clone(&self.in_flight).acquire_many_owned(all));
+        let shared = Arc::clone(&self.peer.shared().wake_loop);
         loop {
             tokio::select! {
                 biased;
                 _ = &mut finished => break,
-                Some(message) = self.outbox.recv() => {
-                    if self.write_ready(message, sink).await.is_err() {
-                        return;
-                    }
+                // A call's answer made the outgoing queue: the loop takes it.
+                () = std::future::poll_fn(|cx| {
+                    shared.register(cx.waker());
+                    if self.peer.shared().outbox.has_receiver() { Poll::Ready(()) } else { Poll::Pending }
+                }), if self.outbox.is_none() => {
+                    self.outbox = self.peer.shared().outbox.take_receiver();
                 }
-                () = std::future::ready(()), if self.dirty => {
-                    if self.flush(sink).await.is_err() {
+                Some(message) = recv(&mut self.outbox) => {
+                    sink.write(&message);
+                    if self.write_queued_and_flush(sink).await.is_err() {
                         return;
                     }
                 }
             }
         }
-        self.write_queued(sink).await;
+        let _ = self.write_queued(sink).await;
     }
 
-    /// Writes what waits in the queue now.
-    async fn write_queued<K: MessageSink>(&mut self, sink: &mut K) {
-        while let Ok(message) = self.outbox.try_recv() {
-            if self.write(&message, sink).await.is_err() {
-                return;
+    /// Writes all that waits in the queue now.
+    async fn write_queued<K: MessageSink>(&mut self, sink: &mut K) -> Result<(), ()> {
+        while let Some(message) = self.try_recv() {
+            sink.write(&message);
+            if sink.buffered() >= FLUSH_AT {
+                self.flush(sink).await?;
             }
         }
+        Ok(())
     }
 }
 
-/// Runs a write of the sink, giving up after `limit` (a peer that reads
-/// nothing must not hold the connection forever).
-async fn within(
-    limit: Option<Duration>,
-    write: impl Future<Output = std::io::Result<()>>,
-) -> Result<(), ()> {
-    let done = match limit {
-        Some(limit) => tokio::time::timeout(limit, write).await.map_err(drop)?,
-        None => write.await,
-    };
-    done.map_err(|err| tracing::debug!(error = %err, "writing to a connection failed"))
+/// The next message of the outgoing queue; pending while there is none.
+fn recv(outbox: &mut Option<mpsc::Receiver<Bytes>>) -> impl Future<Output = Option<Bytes>> + '_ {
+    std::future::poll_fn(move |cx| match outbox {
+        Some(outbox) => outbox.poll_recv(cx),
+        None => Poll::Pending,
+    })
+}
+
+/// Polls `future` once, with the task's waker.
+fn poll_once<F: Future + Unpin>(future: &mut F) -> impl Future<Output = Poll<F::Output>> + '_ {
+    std::future::poll_fn(move |cx| Poll::Ready(Pin::new(&mut *future).poll(cx)))
+}
+
+/// The slot a held request waits for; pending when none is held.
+fn poll_held(
+    held: &mut Option<(Bytes, Acquiring)>,
+) -> impl Future<Output = OwnedSemaphorePermit> + '_ {
+    std::future::poll_fn(move |cx| match held {
+        Some((_, acquiring)) => match acquiring.as_mut().poll(cx) {
+            Poll::Ready(Ok(permit)) => Poll::Ready(permit),
+            // The semaphore is never closed.
+            Poll::Ready(Err(_)) | Poll::Pending => Poll::Pending,
+        },
+        None => Poll::Pending,
+    })
 }

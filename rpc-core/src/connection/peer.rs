@@ -2,16 +2,18 @@
 //! it, and know when it is gone.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, Notify};
 
+use super::dormant::Flag;
 use super::io::Close;
 use super::listeners::{Listeners, Notifications};
+use super::outbox::Outbox;
 use super::SlowConsumer;
 use crate::client::{Client, Transport};
 use crate::protocol::{parse_message, Entry, Message, Response};
@@ -35,7 +37,9 @@ pub struct Peer {
 
 pub(super) struct Shared {
     pub(super) id: u64,
-    pub(super) outbox: mpsc::Sender<Bytes>,
+    pub(super) outbox: Outbox,
+    /// Wakes the connection's loop for its rare events.
+    pub(super) wake_loop: Arc<Flag>,
     pub(super) call_timeout: Duration,
     pub(super) slow_consumer: SlowConsumer,
     pub(super) max_subscriptions: usize,
@@ -43,10 +47,11 @@ pub(super) struct Shared {
     pending: Mutex<FxHashMap<Box<str>, Waiting>>,
     /// Ids for calls over this connection, whichever client makes them.
     next_id: AtomicU64,
-    /// Set once the connection has ended.
-    closed: watch::Sender<bool>,
+    /// Set once the connection has ended; `ended` wakes who waits for it.
+    closed: AtomicBool,
+    ended: Notify,
     /// Set when something asks the connection to close (a queue that stayed full).
-    pub(super) close_requested: watch::Sender<Option<Close>>,
+    close_requested: Mutex<Option<Close>>,
     /// What runs when the connection ends (leaving topics, ending subscriptions).
     on_close: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
     subscriptions: AtomicUsize,
@@ -86,22 +91,20 @@ pub enum Offer {
 }
 
 impl Peer {
-    pub(super) fn new(
-        id: u64,
-        outbox: mpsc::Sender<Bytes>,
-        config: &super::ConnectionConfig,
-    ) -> Self {
+    pub(super) fn new(id: u64, config: &super::ConnectionConfig) -> Self {
         Self {
             shared: Arc::new(Shared {
                 id,
-                outbox,
+                outbox: Outbox::new(config.outbox_capacity),
+                wake_loop: Arc::default(),
                 call_timeout: config.peer_call_timeout,
                 slow_consumer: config.slow_consumer,
                 max_subscriptions: config.max_subscriptions,
                 pending: Mutex::default(),
                 next_id: AtomicU64::new(1),
-                closed: watch::Sender::new(false),
-                close_requested: watch::Sender::new(None),
+                closed: AtomicBool::new(false),
+                ended: Notify::new(),
+                close_requested: Mutex::new(None),
                 on_close: Mutex::default(),
                 subscriptions: AtomicUsize::new(0),
                 dropped: AtomicU64::new(0),
@@ -146,14 +149,19 @@ impl Peer {
 
     /// Whether the connection has ended.
     pub fn is_closed(&self) -> bool {
-        *self.shared.closed.borrow()
+        self.shared.closed.load(Ordering::Acquire)
     }
 
     /// Resolves when the connection ends.
     pub async fn closed(&self) {
-        let mut closed = self.shared.closed.subscribe();
-        // An error means the connection (and its sender) is gone: closed too.
-        let _ = closed.wait_for(|closed| *closed).await;
+        loop {
+            // Made before the check: an end in between still wakes it.
+            let ended = self.shared.ended.notified();
+            if self.is_closed() {
+                return;
+            }
+            ended.await;
+        }
     }
 
     /// Asks the connection to close (a chat room removing a member, say).
@@ -162,18 +170,38 @@ impl Peer {
     }
 
     pub(super) fn request_close(&self, reason: Close) {
-        self.shared.close_requested.send_if_modified(|current| {
-            let first = current.is_none();
-            current.get_or_insert(reason);
-            first
-        });
+        let mut requested = self
+            .shared
+            .close_requested
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if requested.is_none() {
+            *requested = Some(reason);
+            drop(requested);
+            self.shared.wake_loop.raise();
+        }
+    }
+
+    /// Why the connection was asked to close, if it was.
+    pub(super) fn close_requested(&self) -> Option<Close> {
+        *self
+            .shared
+            .close_requested
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The sending end of the outgoing queue (made on first use); `None`
+    /// once the connection has ended.
+    pub(super) fn outbox(&self) -> Option<&mpsc::Sender<Bytes>> {
+        self.shared.outbox.sender(&self.shared.wake_loop)
     }
 
     /// Sends an already encoded message (a notification, or an answer to
     /// nothing), waiting for room in the outgoing queue.
     pub async fn send_message(&self, message: impl Into<Bytes>) -> Result<(), PeerError> {
-        self.shared
-            .outbox
+        let outbox = self.outbox().ok_or_else(PeerError::closed)?;
+        outbox
             .send(message.into())
             .await
             .map_err(|_| PeerError::closed())
@@ -185,7 +213,10 @@ impl Peer {
     /// topics and subscriptions use, so that one slow reader never holds up
     /// a publish.
     pub fn offer(&self, message: Bytes) -> Offer {
-        match self.shared.outbox.try_send(message) {
+        let Some(outbox) = self.outbox() else {
+            return Offer::Closed;
+        };
+        match outbox.try_send(message) {
             Ok(()) => Offer::Queued,
             Err(mpsc::error::TrySendError::Closed(_)) => Offer::Closed,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -212,7 +243,8 @@ impl Peer {
     /// is none; `false` then (a client's own housekeeping, such as an
     /// unsubscribe sent from a drop).
     pub(crate) fn try_send_message(&self, message: Bytes) -> bool {
-        self.shared.outbox.try_send(message).is_ok()
+        self.outbox()
+            .is_some_and(|outbox| outbox.try_send(message).is_ok())
     }
 
     /// Readies for the items of a subscription to `notification` about to
@@ -301,7 +333,9 @@ impl Peer {
     /// Marks the connection ended: waiting calls fail, and what waits for
     /// the end runs.
     pub(super) fn mark_closed(&self) {
-        self.shared.closed.send_replace(true);
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.outbox.end();
+        self.shared.ended.notify_waiters();
         self.pending().clear();
         // Notification streams end with the connection.
         self.shared.listeners.close();

@@ -11,12 +11,30 @@ tokio::task_local! {
     static AFTER_ANSWER: RefCell<Vec<AfterAnswer>>;
 }
 
+thread_local! {
+    /// The queue of the synchronous call running on this thread: it cannot
+    /// yield, so a thread-local is enough, and cheaper than a task-local.
+    static AFTER_SYNC_ANSWER: RefCell<Option<Vec<AfterAnswer>>> = const { RefCell::new(None) };
+}
+
 /// Runs `f` (a call, in place), collecting what it leaves for after its answer.
 pub(crate) fn run_sync<R>(f: impl FnOnce() -> R) -> (R, Vec<AfterAnswer>) {
-    AFTER_ANSWER.sync_scope(RefCell::new(Vec::new()), || {
-        let result = f();
-        (result, AFTER_ANSWER.with(RefCell::take))
-    })
+    /// Ends the scope even if `f` unwinds.
+    struct Scope(Option<Vec<AfterAnswer>>);
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            AFTER_SYNC_ANSWER.with(|queue| {
+                *queue.borrow_mut() = outer;
+            });
+        }
+    }
+    let outer = AFTER_SYNC_ANSWER.with(|queue| queue.borrow_mut().replace(Vec::new()));
+    let scope = Scope(outer);
+    let result = f();
+    let after = AFTER_SYNC_ANSWER.with(|queue| queue.borrow_mut().take().unwrap_or_default());
+    drop(scope);
+    (result, after)
 }
 
 /// Runs `future` (a call that waits), collecting what it leaves for after its answer.
@@ -33,6 +51,15 @@ pub(crate) async fn run_async<R>(future: impl Future<Output = R>) -> (R, Vec<Aft
 /// `Err(f)` when no call of a connection is running here (a transport that
 /// carries one answer per request has nothing to run it after).
 pub(crate) fn after_answer(f: AfterAnswer) -> Result<(), AfterAnswer> {
+    let mut f = Some(f);
+    AFTER_SYNC_ANSWER.with(|queue| {
+        if let Some(queue) = queue.borrow_mut().as_mut() {
+            queue.push(f.take().expect("taken once"));
+        }
+    });
+    let Some(f) = f else {
+        return Ok(());
+    };
     let mut f = Some(f);
     let queued = AFTER_ANSWER.try_with(|queue| {
         queue.borrow_mut().push(f.take().expect("taken once"));

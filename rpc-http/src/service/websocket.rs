@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use http::header::{HeaderValue, ORIGIN};
+use http::header::{HeaderMap, HeaderValue, ORIGIN};
 use http::{Request, Response, StatusCode};
 use rpc_core::connection::{Close, Connection};
 
@@ -48,11 +48,14 @@ impl Shared {
                 )
             }
         };
-        let (parts, _body) = request.into_parts();
+        let (mut parts, _body) = request.into_parts();
+        // The socket outlives the request: its header values are copied out
+        // of hyper's read buffer, which they would otherwise hold (8 KiB).
+        parts.headers = owned_headers(&parts.headers);
         let ctx = context(parts, meta, self.config.authenticator.as_ref());
         let router = Arc::clone(&self.routes[route].router);
         let shared = Arc::clone(self);
-        self.websockets.spawn(async move {
+        let task = async move {
             let socket = match upgrading.await {
                 Ok(socket) => socket,
                 Err(err) => {
@@ -70,15 +73,19 @@ impl Shared {
                     return;
                 }
             };
-            let _open = shared.stats.as_ref().map(crate::stats::Stats::websocket_opened);
+            let _open = shared
+                .stats
+                .as_ref()
+                .map(crate::stats::Stats::websocket_opened);
             let closing = shared.closing.clone();
             let stop = shared.cancel_background.clone();
             tokio::select! {
-                () = ws::serve(socket, connection, config, async move { closing.cancelled().await }) => {}
+                () = ws::serve(socket, ws::Side::Server, connection, config, async move { closing.cancelled().await }) => {}
                 // Past the shutdown grace period: dropped as it stands.
                 () = stop.cancelled() => {}
             }
-        });
+        };
+        self.websockets.spawn(task);
         let mut response = empty(StatusCode::SWITCHING_PROTOCOLS);
         let (parts, _) = accepted.into_parts();
         *response.headers_mut() = parts.headers;
@@ -88,4 +95,15 @@ impl Shared {
             .or_insert(HeaderValue::from_static("upgrade"));
         response
     }
+}
+
+/// A copy of `headers` whose values own their bytes.
+fn owned_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        owned.append(name.clone(), copy);
+    }
+    owned
 }

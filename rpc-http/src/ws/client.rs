@@ -172,7 +172,14 @@ impl WsClientBuilder {
         let stop = closing.clone();
         let config = self.config;
         tokio::spawn(async move {
-            super::serve(socket, connection, &config, stop.cancelled_owned()).await;
+            super::serve(
+                socket,
+                super::Side::Client,
+                connection,
+                &config,
+                stop.cancelled_owned(),
+            )
+            .await;
         });
         Ok(WsClient {
             peer,

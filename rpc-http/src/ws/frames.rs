@@ -1,14 +1,14 @@
-//! WebSocket frames as rpc-core's connection reads and writes messages:
-//! one JSON-RPC message (or batch) per text frame, binary frames read the
-//! same way, fragments joined up to the message size limit, pings answered.
+//! The writing half of a WebSocket: messages framed as text frames into a
+//! buffer; pings, pongs and closes with their codes.
 
-use std::convert::Infallible;
 use std::io;
 
-use bytes::{Bytes, BytesMut};
-use fastwebsockets::{Frame, OpCode, Payload, WebSocketError, WebSocketRead, WebSocketWrite};
-use rpc_core::connection::{Close, Inbound, MessageSink, MessageStream, StreamError};
-use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
+use bytes::BytesMut;
+use fastwebsockets::{Frame, Payload};
+use rpc_core::connection::{Close, MessageSink};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::read::OpCode;
 
 /// What the reading half hands the writing half.
 #[derive(Debug)]
@@ -19,195 +19,119 @@ pub(crate) enum Control {
     Heard,
 }
 
-/// The reading half of a WebSocket.
-pub(crate) struct WsStream<R> {
-    read: WebSocketRead<R>,
-    max_message_size: usize,
-    /// A fragmented message being joined: its kind and what came so far.
-    partial: Option<(OpCode, Vec<u8>)>,
+/// The writing half of a WebSocket: messages are framed as text frames into
+/// one buffer, which a flush writes at once, so that those ready together
+/// leave in one write. The buffer is allocated on first use (an idle
+/// connection holds none) and let go after a flush once it has grown past
+/// [`KEPT_CAPACITY`].
+pub(crate) struct WsSink<W> {
+    io: W,
+    buffer: Vec<u8>,
+    /// Whether frames are masked: a client's are, a server's are not (RFC 6455, 5.1).
+    masked: bool,
 }
 
-impl<R: AsyncRead + Unpin> WsStream<R> {
-    pub(crate) fn new(
-        mut read: WebSocketRead<R>,
-        max_message_size: usize,
-        max_frame_size: usize,
-    ) -> Self {
-        // Pings and closes are the connection's to answer, in order with what it writes.
-        read.set_auto_pong(false);
-        read.set_auto_close(false);
-        // fastwebsockets refuses a frame of this many bytes or more.
-        read.set_max_message_size(max_frame_size.saturating_add(1));
-        Self {
-            read,
-            max_message_size,
-            partial: None,
-        }
-    }
-
-    /// The message a data frame completes, if it does.
-    fn join(&mut self, frame: DataFrame) -> Result<Option<Bytes>, StreamError> {
-        let too_large = || {
-            StreamError::too_large(format!(
-                "a message is larger than the limit of {} bytes",
-                self.max_message_size
-            ))
-        };
-        if frame.payload.len() > self.max_message_size {
-            return Err(too_large());
-        }
-        match (frame.opcode, &mut self.partial) {
-            (OpCode::Text | OpCode::Binary, None) if frame.fin => Ok(Some(frame.payload.freeze())),
-            (OpCode::Text | OpCode::Binary, None) => {
-                self.partial = Some((frame.opcode, frame.payload.to_vec()));
-                Ok(None)
-            }
-            (OpCode::Continuation, Some((_, joined))) => {
-                if joined.len() + frame.payload.len() > self.max_message_size {
-                    return Err(too_large());
-                }
-                joined.extend_from_slice(&frame.payload);
-                if !frame.fin {
-                    return Ok(None);
-                }
-                let (opcode, joined) = self.partial.take().expect("matched above");
-                if opcode == OpCode::Text && std::str::from_utf8(&joined).is_err() {
-                    return Err(StreamError::invalid_data(
-                        "a text message is not valid UTF-8",
-                    ));
-                }
-                Ok(Some(Bytes::from(joined)))
-            }
-            (OpCode::Continuation, None) => Err(StreamError::protocol(
-                "a continuation frame with no message to continue",
-            )),
-            _ => Err(StreamError::protocol(
-                "a new message began before the last one ended",
-            )),
-        }
-    }
-}
-
-/// A frame read, owning its payload.
-struct DataFrame {
-    opcode: OpCode,
-    fin: bool,
-    payload: BytesMut,
-}
-
-impl DataFrame {
-    fn of(frame: Frame<'_>) -> Self {
-        Self {
-            opcode: frame.opcode,
-            fin: frame.fin,
-            // Read frames own their bytes already: no copy.
-            payload: match frame.payload {
-                Payload::Bytes(bytes) => bytes,
-                other => BytesMut::from(&*other),
-            },
-        }
-    }
-}
-
-impl<R: AsyncRead + Unpin + Send + 'static> MessageStream for WsStream<R> {
-    type Control = Control;
-
-    async fn next(&mut self) -> Option<Result<Inbound<Control>, StreamError>> {
-        loop {
-            let frame = match self
-                .read
-                .read_frame(&mut |_| async { Ok::<(), Infallible>(()) })
-                .await
-            {
-                Ok(frame) => DataFrame::of(frame),
-                Err(err) => return read_error(err),
-            };
-            match frame.opcode {
-                OpCode::Close => return None,
-                OpCode::Ping => return Some(Ok(Inbound::Control(Control::Pong(frame.payload)))),
-                OpCode::Pong => return Some(Ok(Inbound::Control(Control::Heard))),
-                OpCode::Text | OpCode::Binary | OpCode::Continuation => match self.join(frame) {
-                    Ok(Some(message)) => return Some(Ok(Inbound::Message(message))),
-                    Ok(None) => {}
-                    Err(err) => return Some(Err(err)),
-                },
-            }
-        }
-    }
-}
-
-/// What a failed read means for the connection: `None` when the peer is
-/// simply gone.
-fn read_error(err: WebSocketError) -> Option<Result<Inbound<Control>, StreamError>> {
-    Some(Err(match err {
-        WebSocketError::UnexpectedEOF | WebSocketError::ConnectionClosed => return None,
-        WebSocketError::IoError(err) => StreamError::io(err),
-        WebSocketError::FrameTooLarge => StreamError::too_large("a frame is larger than the limit"),
-        WebSocketError::InvalidUTF8 => {
-            StreamError::invalid_data("a text message is not valid UTF-8")
-        }
-        other => StreamError::protocol(other.to_string()),
-    }))
-}
-
-/// The writing half of a WebSocket: messages go out as text frames through a
-/// buffer, so that those ready together leave in one write.
-pub(crate) struct WsSink<W: AsyncWrite> {
-    write: WebSocketWrite<BufWriter<W>>,
-}
+/// The largest buffer kept between flushes.
+const KEPT_CAPACITY: usize = 64 * 1024;
 
 impl<W: AsyncWrite + Unpin> WsSink<W> {
-    pub(crate) fn new(write: WebSocketWrite<BufWriter<W>>) -> Self {
-        Self { write }
+    /// The server's end: frames unmasked.
+    pub(crate) fn server(io: W) -> Self {
+        Self {
+            io,
+            buffer: Vec::new(),
+            masked: false,
+        }
+    }
+
+    /// The client's end: frames masked with a fresh random key each.
+    pub(crate) fn client(io: W) -> Self {
+        Self {
+            io,
+            buffer: Vec::new(),
+            masked: true,
+        }
+    }
+
+    fn frame(&mut self, opcode: OpCode, payload: &[u8]) {
+        if self.masked {
+            let opcode = match opcode {
+                OpCode::Continuation => fastwebsockets::OpCode::Continuation,
+                OpCode::Text => fastwebsockets::OpCode::Text,
+                OpCode::Binary => fastwebsockets::OpCode::Binary,
+                OpCode::Close => fastwebsockets::OpCode::Close,
+                OpCode::Ping => fastwebsockets::OpCode::Ping,
+                OpCode::Pong => fastwebsockets::OpCode::Pong,
+            };
+            // fastwebsockets draws the random key (RFC 6455, 10.3).
+            let mut frame = Frame::new(true, opcode, None, Payload::Borrowed(payload));
+            frame.mask();
+            let mut head = [0; 14];
+            let len = frame.fmt_head(&mut head);
+            self.buffer.extend_from_slice(&head[..len]);
+            self.buffer.extend_from_slice(&frame.payload);
+        } else {
+            put_head(&mut self.buffer, opcode, payload.len());
+            self.buffer.extend_from_slice(payload);
+        }
     }
 }
 
-fn io_error(err: WebSocketError) -> io::Error {
-    match err {
-        WebSocketError::IoError(err) => err,
-        other => io::Error::other(other.to_string()),
+/// A final, unmasked frame's head (RFC 6455, 5.2): FIN and the opcode, then
+/// the payload length in 7, 7+16 or 7+64 bits.
+fn put_head(buffer: &mut Vec<u8>, opcode: OpCode, len: usize) {
+    buffer.push(0x80 | opcode as u8);
+    match len {
+        0..=125 => buffer.push(len as u8),
+        126..=0xFFFF => {
+            buffer.push(126);
+            buffer.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            buffer.push(127);
+            buffer.extend_from_slice(&(len as u64).to_be_bytes());
+        }
     }
 }
 
 impl<W: AsyncWrite + Unpin + Send + 'static> MessageSink for WsSink<W> {
     type Control = Control;
 
-    async fn write(&mut self, message: &[u8]) -> io::Result<()> {
-        self.write
-            .write_frame(Frame::text(Payload::Borrowed(message)))
-            .await
-            .map_err(io_error)
+    fn write(&mut self, message: &[u8]) {
+        self.frame(OpCode::Text, message);
     }
 
-    async fn flush(&mut self) -> io::Result<()> {
-        self.write.flush().await.map_err(io_error)
-    }
-
-    async fn control(&mut self, control: Control) -> io::Result<()> {
+    fn control(&mut self, control: Control) {
         match control {
-            Control::Pong(payload) => self
-                .write
-                .write_frame(Frame::pong(Payload::Bytes(payload)))
-                .await
-                .map_err(io_error),
-            Control::Heard => Ok(()),
+            Control::Pong(payload) => self.frame(OpCode::Pong, &payload),
+            Control::Heard => {}
         }
     }
 
-    async fn keepalive(&mut self) -> io::Result<()> {
-        self.write
-            .write_frame(Frame::new(true, OpCode::Ping, None, Payload::Borrowed(&[])))
-            .await
-            .map_err(io_error)
+    fn keepalive(&mut self) {
+        self.frame(OpCode::Ping, &[]);
     }
 
-    async fn close(&mut self, reason: Close) -> io::Result<()> {
+    fn close(&mut self, reason: Close) {
         let (code, text) = close_code(reason);
-        self.write
-            .write_frame(Frame::close(code, text.as_bytes()))
-            .await
-            .map_err(io_error)?;
-        self.write.flush().await.map_err(io_error)
+        let mut payload = Vec::with_capacity(2 + text.len());
+        payload.extend_from_slice(&code.to_be_bytes());
+        payload.extend_from_slice(text.as_bytes());
+        self.frame(OpCode::Close, &payload);
+    }
+
+    fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        self.io.write_all(&self.buffer).await?;
+        if self.buffer.capacity() > KEPT_CAPACITY {
+            self.buffer = Vec::new();
+        } else {
+            self.buffer.clear();
+        }
+        self.io.flush().await
     }
 }
 
@@ -222,5 +146,28 @@ pub(crate) fn close_code(reason: Close) -> (u16, &'static str) {
         Close::Idle => (1001, "idle for too long"),
         Close::TryAgainLater => (1013, "no room for the connection; try again later"),
         _ => (1000, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{put_head, OpCode};
+
+    #[test]
+    fn frame_heads_use_the_shortest_length_encoding() {
+        let head = |opcode, len| {
+            let mut buffer = Vec::new();
+            put_head(&mut buffer, opcode, len);
+            buffer
+        };
+        assert_eq!(head(OpCode::Text, 0), [0x81, 0]);
+        assert_eq!(head(OpCode::Text, 125), [0x81, 125]);
+        assert_eq!(head(OpCode::Text, 126), [0x81, 126, 0, 126]);
+        assert_eq!(head(OpCode::Pong, 65_535), [0x8A, 126, 0xFF, 0xFF]);
+        assert_eq!(
+            head(OpCode::Close, 65_536),
+            [0x88, 127, 0, 0, 0, 0, 0, 1, 0, 0]
+        );
+        assert_eq!(head(OpCode::Ping, 0), [0x89, 0]);
     }
 }

@@ -5,22 +5,25 @@
 //! | file | job |
 //! |---|---|
 //! | `mod.rs` | [`WsConfig`], and serving an upgraded socket |
-//! | `frames.rs` | frames as messages: text and binary frames, fragments, pings, close codes |
+//! | `read.rs` | frames read as messages: text and binary frames, fragments, pings, limits |
+//! | `frames.rs` | messages written as frames into one buffer; pings, pongs, close codes |
 //! | `client.rs` | [`WsClient`] |
 
 mod client;
 mod frames;
+mod read;
 
 use std::future::Future;
 use std::time::Duration;
 
 use fastwebsockets::WebSocket;
 use rpc_core::connection::{Connection, ConnectionConfig};
-use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use client::{WsClient, WsClientBuilder};
 pub(crate) use frames::close_code;
-use frames::{WsSink, WsStream};
+use frames::WsSink;
+use read::WsStream;
 
 /// How the service treats WebSocket connections.
 ///
@@ -180,19 +183,38 @@ where
         .await;
 }
 
+/// Which end of the socket this is: the client masks its frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
 /// Serves `connection` on a socket until it ends (or `shutdown`).
-pub(crate) async fn serve<S>(
+///
+/// Not an `async fn`: the socket is taken apart here, and only the
+/// connection's future goes on to the task.
+pub(crate) fn serve<S>(
     socket: WebSocket<S>,
+    side: Side,
     connection: Connection,
     config: &WsConfig,
     shutdown: impl Future<Output = ()> + Send,
-) where
+) -> impl Future<Output = ()> + Send
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (read, write) = socket.split(|io| {
-        let (read, write) = tokio::io::split(io);
-        (read, BufWriter::new(write))
-    });
-    let stream = WsStream::new(read, config.max_message_size, config.max_frame_size);
-    connection.run(stream, WsSink::new(write), shutdown).await;
+    let (read, write) = tokio::io::split(socket.into_inner());
+    // A client masks its frames; a server does not.
+    let stream = WsStream::new(
+        read,
+        side == Side::Server,
+        config.max_message_size,
+        config.max_frame_size,
+    );
+    let sink = match side {
+        Side::Server => WsSink::server(write),
+        Side::Client => WsSink::client(write),
+    };
+    connection.run(stream, sink, shutdown)
 }

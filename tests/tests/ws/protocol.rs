@@ -176,3 +176,28 @@ async fn post_and_websocket_share_the_mount_and_disabled_websocket_is_refused() 
     server.shutdown();
     crate::support::within(server.stopped()).await;
 }
+
+#[tokio::test]
+async fn answers_of_every_frame_length_arrive_whole_and_in_order() {
+    let (server, url) = start_router(echo()).await;
+    let mut socket = raw_connect(&url).await;
+    // `{"jsonrpc":"2.0","result":"…","id":N}`: 31 bytes and the id around the text,
+    // so these cross each length encoding's edge (125, 65535) and the
+    // server's write-out point (64 KiB), some written together.
+    let sizes = [
+        0, 92, 93, 94, 95, 1000, 65_000, 65_502, 65_503, 65_504, 70_000, 300_000, 3,
+    ];
+    for (id, size) in sizes.iter().enumerate() {
+        let request = format!(
+            r#"{{"jsonrpc":"2.0","method":"echo","params":["{}"],"id":{id}}}"#,
+            "z".repeat(*size)
+        );
+        send_text(&mut socket, &request).await;
+    }
+    for (id, size) in sizes.iter().enumerate() {
+        let answer = next_json(&mut socket).await;
+        assert_eq!(answer["id"], json!(id));
+        assert_eq!(answer["result"].as_str().map(str::len), Some(*size));
+    }
+    server.shutdown();
+}
