@@ -1,0 +1,72 @@
+//! The client's answer matching: whatever bytes a server sends back, the
+//! client never panics, and it takes a result only from an answer with the
+//! id it sent.
+
+#![no_main]
+
+use std::convert::Infallible;
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use rpc_core::client::{Client, Transport};
+use serde_json::Value;
+
+/// Answers every message with the fuzzer's bytes.
+struct Replay(Vec<u8>);
+
+impl Transport for Replay {
+    type Error = Infallible;
+
+    async fn send(&self, _message: Vec<u8>) -> Result<Vec<u8>, Infallible> {
+        Ok(self.0.clone())
+    }
+
+    async fn notify(&self, _message: Vec<u8>) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    })
+}
+
+/// The ids of the responses in `body` that carry a result, as JSON text.
+fn result_ids(body: &[u8]) -> Vec<String> {
+    let responses = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(responses)) => responses,
+        Ok(response) => vec![response],
+        Err(_) => return Vec::new(),
+    };
+    responses
+        .iter()
+        .filter(|response| response.get("result").is_some())
+        .filter_map(|response| response.get("id").map(Value::to_string))
+        .collect()
+}
+
+fuzz_target!(|data: &[u8]| {
+    runtime().block_on(async {
+        let client = Client::new(Replay(data.to_vec()));
+        // The first request of a new client has id 1.
+        if let Ok(value) = client.request::<Value>("m", ()).await {
+            assert!(
+                result_ids(data).iter().any(|id| id == "1"),
+                "took {value} from an answer without id 1"
+            );
+        }
+        let mut batch = client.batch();
+        let first = batch.request::<Value>("a", [1]).unwrap();
+        let second = batch.request::<i64>("b", ()).unwrap();
+        batch.notify("c", ()).unwrap();
+        if let Ok(answers) = batch.send().await {
+            let _ = answers.len();
+            let _ = answers.get(&first);
+            let _ = answers.get(&second);
+        }
+    });
+});
