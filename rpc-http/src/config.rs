@@ -56,9 +56,12 @@ pub struct HttpConfig {
     pub(crate) websocket: WsConfig,
 }
 
+/// The user's function that tells who is calling.
+type Authenticate = dyn Fn(&Context) -> Option<Identity> + Send + Sync;
+
 /// Reads who is calling from a request (a header, a cookie) and logs them in.
 #[derive(Clone)]
-pub(crate) struct Authenticator(Arc<dyn Fn(&Context) -> Option<Identity> + Send + Sync>);
+pub(crate) struct Authenticator(Arc<Authenticate>);
 
 impl Authenticator {
     /// Logs the caller of `ctx` in, if the request says who they are.

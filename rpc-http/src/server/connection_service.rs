@@ -138,6 +138,10 @@ fn refused(status: http::StatusCode, headers: &http::HeaderMap) -> ResponseFutur
     ResponseFuture::ready(response)
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the direct answer is every plain request's: kept inline, with no allocation, as hyper keeps it in the connection's state"
+)]
 enum ConnectionFutureInner {
     Direct(ResponseFuture<Incoming>),
     Layered(LayeredFuture),
