@@ -1,7 +1,9 @@
-//! The HTTP server, from the socket in: any bytes as a client's request
-//! heads and bodies (HTTP/1, HTTP/2 by its preface), through the server's
-//! connection handling and `RpcService`. The server never panics, answers
-//! or closes within a bound, and every JSON-RPC body it sends is valid.
+//! The HTTP server, from the connection in: any bytes as a client's
+//! request heads and bodies (HTTP/1, HTTP/2 by its preface), over an
+//! in-memory duplex through the code that serves an accepted connection
+//! (its driver, head checks, layers) and `RpcService`. The server never
+//! panics, ends the connection within a bound, and every JSON-RPC body it
+//! sends is valid.
 
 #![no_main]
 

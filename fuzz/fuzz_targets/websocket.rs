@@ -1,5 +1,6 @@
-//! The WebSocket frame path: a served connection upgraded on the real
-//! server, then any bytes as the client's frames. Raw, or (odd first byte)
+//! The WebSocket frame path: a connection upgraded by the server's own
+//! connection code over an in-memory duplex, then any bytes as the
+//! client's frames. Raw, or (odd first byte)
 //! built into masked frames from a compact description, so that most inputs
 //! get past the framing to the messages. The server never panics, ends the
 //! connection within a bound, and its answers before the frames are HTTP.

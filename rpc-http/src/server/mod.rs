@@ -22,6 +22,8 @@ mod compression;
 mod connection;
 mod connection_service;
 mod driver;
+#[cfg(fuzzing)]
+mod fuzz;
 mod head;
 mod layers;
 mod listener;
@@ -49,6 +51,9 @@ use layers::default_cors;
 use listener::{Listener, Target};
 
 pub use compression::Compression;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use fuzz::FuzzServer;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
 
