@@ -137,6 +137,8 @@ served=$(jq '.result.requests.total' "$OUT/stats.json")
         echo "| $kind | $expected | $(jq ".sent.$kind" "$OUT/bad.json") | $(jq ".expected.$kind // 0" "$OUT/bad.json") |"
     done
     echo
+    echo "RSS (KiB) and open fds after each minute: $(awk '{ sub("minute=", ""); sub("rss_kib=", ""); sub("fds=", ""); printf "%s: %s/%s  ", $1, $2, $3 }' "$OUT/minutes.txt")"
+    echo
     echo "Per method (the server's statistics): $(jq -c '[.result.methods[] | {name, calls, errors}]' "$OUT/stats.json")"
 } | tee "$OUT/report.md"
 

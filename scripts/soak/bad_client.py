@@ -11,9 +11,9 @@ Kinds and their expected answers:
   unknown_method    200, -32601
   panicking_method  200, -32603
   deeply_nested     200, -32700 (nested deeper than the limit)
-  oversized_claim   413 (Content-Length over the 10 MiB limit, refused unread)
-  oversized_body    413 (a chunked body that passes 10 MiB; every 50th round)
-  wrong_content_type 415
+  oversized_claim   413 with -32600 (Content-Length over the 10 MiB limit, refused unread)
+  oversized_body    413 with -32600 (a chunked body that passes 10 MiB; every 50th round)
+  wrong_content_type 415 with -32600
   disconnect_mid_body  (half a body, then the client closes: no answer to read)
 """
 
@@ -91,11 +91,11 @@ KINDS = [
     ("unknown_method", "200 -32601", lambda port: exchange(port, request(b'{"jsonrpc":"2.0","method":"nope","id":1}'))),
     ("panicking_method", "200 -32603", lambda port: exchange(port, request(b'{"jsonrpc":"2.0","method":"boom","id":1}'))),
     ("deeply_nested", "200 -32700", lambda port: exchange(port, request(b'{"jsonrpc":"2.0","method":"add","params":' + b"[" * 100_000 + b',"id":1}'))),
-    ("oversized_claim", "413", lambda port: exchange(port, (
+    ("oversized_claim", "413 -32600", lambda port: exchange(port, (
         f"POST / HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {11 << 20}\r\nConnection: close\r\n\r\n{{"
     ).encode())),
-    ("wrong_content_type", "415", lambda port: exchange(port, request(b'{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}', "text/plain"))),
+    ("wrong_content_type", "415 -32600", lambda port: exchange(port, request(b'{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}', "text/plain"))),
     ("disconnect_mid_body", "closed", lambda port: exchange(port, request(b'{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}')[:-20], close_early=True)),
 ]
 
@@ -108,7 +108,7 @@ def main():
     while time.monotonic() < deadline:
         kinds = list(KINDS)
         if rounds % 50 == 0:
-            kinds.append(("oversized_body", "413", oversized_body))
+            kinds.append(("oversized_body", "413 -32600", oversized_body))
         for kind, wanted, send in kinds:
             sent[kind] = sent.get(kind, 0) + 1
             try:
