@@ -81,3 +81,14 @@ fn an_unknown_member_of_an_answer_is_skipped_unread() {
     let err = tests::block_on(client.request::<Value>("second", ())).unwrap_err();
     assert!(err.is_invalid_response(), "{err}");
 }
+
+/// `client`, again: an unknown member whose name holds a lone surrogate
+/// escape (`"\ud800..."`) is skipped unread as well.
+#[test]
+fn an_unknown_member_with_a_lone_surrogate_escape_is_skipped_unread() {
+    let body: &[u8] = br#"{"jsonrpc":"2.0","result":0,"er#ror":{"cod\u0000m":"2.0","\ud800result":1,"essage":""},"id":1}"#;
+    assert!(serde_json::from_slice::<Value>(body).is_err());
+    let client = Client::new(Replay(body));
+    let result: Value = tests::block_on(client.request("m", ())).unwrap();
+    assert_eq!(result, 0);
+}
