@@ -30,6 +30,24 @@ fn an_id_past_f64_range_is_echoed_byte_for_byte() {
     assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&answer).is_ok());
 }
 
+/// `message`, again: a string id with a lone surrogate escape
+/// (`"\ud8001"`) is valid JSON too, echoed byte for byte, and beyond what
+/// serde_json builds.
+#[test]
+fn an_id_with_a_lone_surrogate_escape_is_echoed_byte_for_byte() {
+    let (router, _) = tests::spec_router();
+    let answer = tests::block_on(router.handle(
+        br#"{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":"\ud8001"}"#,
+        &rpc_core::Context::new(),
+    ))
+    .unwrap();
+    assert_eq!(
+        std::str::from_utf8(&answer).unwrap(),
+        r#"{"jsonrpc":"2.0","result":1,"id":"\ud8001"}"#
+    );
+    assert!(serde_json::from_slice::<Value>(&answer).is_err());
+}
+
 /// `params`: a long integer decoded into a `Value` (or an `f64`) reads as
 /// the nearest float within an ulp, as serde_json reads it; it is a number,
 /// never an error.

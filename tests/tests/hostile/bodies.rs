@@ -26,6 +26,7 @@ fn impatient() -> Server {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_that_claim_10_mib_and_send_two_bytes_get_408_and_hold_no_10_mib() {
+    let _serial = crate::support::one_at_a_time().await;
     const LIARS: usize = 500;
     ensure_fd_limit(4 * LIARS as u64);
     // The default limit of 10 MiB, so the claim itself is allowed.
@@ -120,6 +121,7 @@ async fn endless_chunked(stream: &mut TcpStream, chunk: usize, every: Duration) 
 
 #[tokio::test]
 async fn a_chunked_body_that_never_ends_is_cut_at_the_size_limit_with_413() {
+    let _serial = crate::support::one_at_a_time().await;
     let (_server, addr) = start(impatient()).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
@@ -134,6 +136,7 @@ async fn a_chunked_body_that_never_ends_is_cut_at_the_size_limit_with_413() {
 
 #[tokio::test]
 async fn a_chunked_body_that_trickles_forever_gets_408_at_the_body_read_timeout() {
+    let _serial = crate::support::one_at_a_time().await;
     let (_server, addr) = start(impatient()).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
@@ -148,6 +151,7 @@ async fn a_chunked_body_that_trickles_forever_gets_408_at_the_body_read_timeout(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_streams_opened_and_reset_in_a_loop_leave_the_server_serving() {
+    let _serial = crate::support::one_at_a_time().await;
     const STREAMS: usize = 10_000;
     let stats = Stats::new();
     let (_server, addr) = start(

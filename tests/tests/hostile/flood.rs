@@ -21,6 +21,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_millis(250);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_past_max_connections_waits_its_turn_and_every_request_is_answered() {
+    let _serial = crate::support::one_at_a_time().await;
     ensure_fd_limit(4 * FLOOD as u64);
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")

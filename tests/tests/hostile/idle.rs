@@ -17,6 +17,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_millis(500);
 #[tokio::test]
 async fn a_client_holding_every_slot_idle_cannot_keep_a_new_client_out_longer_than_the_idle_timeout(
 ) {
+    let _serial = crate::support::one_at_a_time().await;
     let (_server, addr) = start(
         Server::bind("127.0.0.1:0")
             .max_connections(SLOTS)

@@ -24,6 +24,7 @@ impl Observer for Panicking {
 
 #[tokio::test]
 async fn a_panicking_observer_does_not_escape_dispatch_and_the_server_goes_on() {
+    let _serial = crate::support::one_at_a_time().await;
     let observer = Arc::new(Panicking(AtomicUsize::new(0)));
     let mut router = crate::support::router();
     router.set_observer(observer.clone());

@@ -66,6 +66,7 @@ struct Seen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_graceful_shutdown_under_load_answers_every_accepted_call_and_runs_every_notification() {
+    let _serial = crate::support::one_at_a_time().await;
     let counts = Arc::new(Counts::default());
     let (server, addr) = start(
         Server::bind("127.0.0.1:0")

@@ -90,10 +90,12 @@ async fn slow_clients_are_freed(reading: Reading) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_never_read_their_answers_are_freed_by_the_idle_timeout() {
+    let _serial = crate::support::one_at_a_time().await;
     slow_clients_are_freed(Reading::Never).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_read_a_byte_at_a_time_are_freed_by_the_idle_timeout() {
+    let _serial = crate::support::one_at_a_time().await;
     slow_clients_are_freed(Reading::AByteAtATime).await;
 }

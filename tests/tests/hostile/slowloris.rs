@@ -18,6 +18,7 @@ const DRIBBLE: Duration = Duration::from_millis(700);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_thousand_slowloris_connections_are_freed_and_a_good_client_is_answered_throughout() {
+    let _serial = crate::support::one_at_a_time().await;
     // Both ends of every connection live in this process.
     ensure_fd_limit(4 * CONNECTIONS as u64);
     let fds_before = open_fds();

@@ -14,6 +14,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+/// The tests of this binary measure the whole process (its memory, its
+/// descriptors, how promptly a client is answered): they run one at a
+/// time, whatever the test harness's threads.
+pub(crate) async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
 /// The longest any single step may take before the test fails.
 pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
