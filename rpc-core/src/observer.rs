@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 
 /// Sees every method call a router makes; for statistics and tracing.
 ///
-/// Set with [`Router::set_observer`]. Without one, dispatch reads no clock.
+/// Set with [`Router::set_observer`](crate::Router::set_observer). Without one, dispatch reads no clock.
 /// A panic in [`on_call`](Self::on_call) is caught and logged: the call is
 /// answered all the same.
 pub trait Observer: Send + Sync + 'static {

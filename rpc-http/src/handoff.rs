@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use http::HeaderValue;
 
 /// The remote peer's address. The [`Server`](crate::Server) puts it in each
-/// request's extensions; when embedding [`RpcService`] elsewhere, insert it
+/// request's extensions; when embedding [`RpcService`](crate::RpcService) elsewhere, insert it
 /// yourself (for axum: from `ConnectInfo<SocketAddr>`) and methods see it as
 /// `Context::peer_addr`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
