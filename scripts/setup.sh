@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time set-up on a fresh machine that has the Rust toolchain and Python:
-# the rustfmt and clippy components, every crate the workspace needs, and
-# the Python clients the interop tests drive.
+# the rustfmt and clippy components, every crate the workspace needs,
+# cargo-deny, the nightly toolchain and cargo-fuzz for the fuzz targets, and
+# the Python clients the interop tests drive. Idempotent: what is there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,13 @@ for component in rustfmt clippy; do
     fi
 done
 cargo fetch --locked
+# Licences, bans and sources of the dependency tree (deny.toml), checked by CI.
+command -v cargo-deny >/dev/null 2>&1 || cargo install --quiet --locked cargo-deny
+
+# The fuzz targets (fuzz/, a workspace of its own) build on nightly with cargo-fuzz.
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install --profile minimal nightly >/dev/null || echo 'setup: no nightly toolchain; the fuzz targets cannot build' >&2
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install --quiet --locked cargo-fuzz
+(cd fuzz && cargo +nightly fetch --locked >/dev/null 2>&1) || (cd fuzz && cargo +nightly fetch >/dev/null)
 
 # The seeds' own Python clients, for the interop tests (tests/interop): a
 # virtual environment with the pinned versions of tests/interop/requirements.txt.

@@ -6,56 +6,13 @@
 //!
 //! Methods: `subtract` (positional `[minuend, subtrahend]` or named),
 //! `sum` (any number of values), `update` (counts its calls),
-//! `get_update_count`, `get_data`, `notify_hello`, `notify_sum`.
+//! `get_update_count`, `get_data`, `notify_hello`, `notify_sum`. Integer
+//! results that overflow an `i64` are an error (code 1), not a wrapped number.
 
 #![deny(warnings)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use rpc_core::rpc;
+use examples::spec_methods::SpecMethods;
 use rpc_http::Server;
-
-/// The specification's example methods.
-#[derive(Debug, Default)]
-pub struct SpecMethods {
-    updates: AtomicU64,
-}
-
-#[rpc]
-impl SpecMethods {
-    /// `minuend - subtrahend`.
-    fn subtract(&self, minuend: i64, subtrahend: i64) -> i64 {
-        minuend - subtrahend
-    }
-
-    /// The sum of all params.
-    fn sum(&self, #[rpc(flatten)] values: Vec<i64>) -> i64 {
-        values.iter().sum()
-    }
-
-    /// Counts its calls (sent as a notification in the specification).
-    fn update(&self, #[rpc(flatten)] _values: Vec<serde_json::Value>) {
-        self.updates.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// How many times `update` has run, so a tool can see notifications are executed.
-    fn get_update_count(&self) -> u64 {
-        self.updates.load(Ordering::SeqCst)
-    }
-
-    /// `["hello", 5]`.
-    fn get_data(&self) -> (&'static str, i64) {
-        ("hello", 5)
-    }
-
-    /// Does nothing (a notification target).
-    fn notify_hello(&self, #[rpc(flatten)] _values: Vec<serde_json::Value>) {}
-
-    /// The sum of all params (a notification target).
-    fn notify_sum(&self, #[rpc(flatten)] values: Vec<i64>) -> i64 {
-        values.iter().sum()
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,4 +1,6 @@
 //! Runnable examples; see the `examples/` folder. Each one has a
 //! `cargo run` line in its header, calls itself and exits.
 
+pub mod arithmetic;
+pub mod spec_methods;
 pub mod ws_methods;

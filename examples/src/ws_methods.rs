@@ -32,14 +32,14 @@ fn bad_login() -> Error {
 
 #[rpc]
 impl WsMethods {
-    /// `minuend - subtrahend`.
-    fn subtract(&self, minuend: i64, subtrahend: i64) -> i64 {
-        minuend - subtrahend
+    /// `minuend - subtrahend`; an error (code 1) when it overflows.
+    fn subtract(&self, minuend: i64, subtrahend: i64) -> Result<i64, Error> {
+        crate::arithmetic::subtract(minuend, subtrahend)
     }
 
-    /// The sum of all params.
-    fn sum(&self, #[rpc(flatten)] values: Vec<i64>) -> i64 {
-        values.iter().sum()
+    /// The sum of all params; an error (code 1) when it overflows.
+    fn sum(&self, #[rpc(flatten)] values: Vec<i64>) -> Result<i64, Error> {
+        crate::arithmetic::sum(&values)
     }
 
     /// Counts its calls (sent as a notification in the specification).
@@ -61,8 +61,8 @@ impl WsMethods {
     fn notify_hello(&self, #[rpc(flatten)] _values: Vec<Value>) {}
 
     /// The sum of all params (a notification target).
-    fn notify_sum(&self, #[rpc(flatten)] values: Vec<i64>) -> i64 {
-        values.iter().sum()
+    fn notify_sum(&self, #[rpc(flatten)] values: Vec<i64>) -> Result<i64, Error> {
+        crate::arithmetic::sum(&values)
     }
 
     /// The names of every method served.

@@ -479,8 +479,33 @@ fn report(
     error: Option<ErrorCode>,
 ) {
     if let (Some(observer), Some(started)) = (observer, started) {
-        observer.on_call(request.method(), started.elapsed(), error);
+        // The answer is written already: a panicking observer must not take
+        // it (or the connection, or the rest of a batch) down with it.
+        let elapsed = started.elapsed();
+        let method = request.method();
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| {
+            observer.on_call(method, elapsed, error);
+        })) {
+            observer_panicked(method, &*panic);
+        }
     }
+}
+
+#[cold]
+fn observer_panicked(method: &str, panic: &(dyn Any + Send)) {
+    tracing::error!(
+        method,
+        panic = panic_message(panic),
+        "the router's observer panicked; the call was answered"
+    );
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// Starts a success answer and hands out where the result goes.
@@ -523,15 +548,67 @@ fn close(
 
 #[cold]
 fn panicked(method: &str, panic: &(dyn Any + Send)) -> Error {
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)");
     tracing::error!(
         method,
-        panic = message,
+        panic = panic_message(panic),
         "method panicked; answered with -32603"
     );
     Error::internal_error()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::Params;
+
+    /// Counts its calls, then panics.
+    struct Panicking(AtomicUsize);
+
+    impl Observer for Panicking {
+        fn on_call(&self, _: &str, _: Duration, _: Option<ErrorCode>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            panic!("observer panic");
+        }
+    }
+
+    #[test]
+    fn a_panicking_observer_does_not_take_the_answer_with_it() {
+        let observer = Arc::new(Panicking(AtomicUsize::new(0)));
+        let mut router = Router::new();
+        router
+            .method("one", |_: Params<'_>, _: &Context| Ok::<_, Error>(1))
+            .unwrap()
+            .async_method("two", |_: Params<'_>, _: &Context| {
+                Box::pin(async { Ok::<_, Error>(2) })
+            })
+            .unwrap();
+        router.set_observer(observer.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ctx = Context::new();
+        let answer = |input: &str| {
+            let answer = runtime.block_on(router.handle(input.as_bytes(), &ctx));
+            String::from_utf8(answer.unwrap()).unwrap()
+        };
+        assert_eq!(
+            answer(r#"{"jsonrpc":"2.0","method":"one","id":1}"#),
+            r#"{"jsonrpc":"2.0","result":1,"id":1}"#
+        );
+        assert_eq!(
+            answer(r#"{"jsonrpc":"2.0","method":"two","id":2}"#),
+            r#"{"jsonrpc":"2.0","result":2,"id":2}"#
+        );
+        assert_eq!(
+            answer(
+                r#"[{"jsonrpc":"2.0","method":"two","id":3},{"jsonrpc":"2.0","method":"one","id":4}]"#
+            ),
+            r#"[{"jsonrpc":"2.0","result":2,"id":3},{"jsonrpc":"2.0","result":1,"id":4}]"#
+        );
+        assert_eq!(observer.0.load(Ordering::SeqCst), 4);
+    }
 }

@@ -100,6 +100,13 @@ mod topics;
 #[doc(hidden)]
 pub mod __private;
 
+/// Hooks for the fuzz targets in `fuzz/` (built with `--cfg fuzzing`). Not public API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::protocol::scanner_and_full_parse;
+}
+
 #[doc = include_str!("rpc.md")]
 pub use rpc_macros::rpc;
 

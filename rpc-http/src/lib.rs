@@ -48,6 +48,13 @@ pub use handoff::PeerAddr;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
 pub use server::{Compression, Server, ServerHandle};
+
+/// Hooks for the fuzz targets in `fuzz/` (built with `--cfg fuzzing`). Not public API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::server::FuzzServer;
+}
 pub use service::{InfallibleFuture, ResponseBody, ResponseFuture, RpcService, RpcServiceBuilder};
 pub use stats::{MethodSnapshot, Snapshot, Stats};
 #[cfg(feature = "ws")]

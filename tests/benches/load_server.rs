@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! load_server <impl> <port>
-//!   impl: ours | ours_bare | hand | jsonrpsee
+//!   impl: ours | ours_bare | hand | jsonrpsee | soak
 //! load_server body <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000|notification>
 //! ```
 //!
@@ -19,6 +19,8 @@
 //!   collected (with a size limit) and answered by the hand-written
 //!   serde_json dispatcher `floor` of `common/mod.rs`; `Content-Type:
 //!   application/json`, notifications get `200` with an empty body.
+//! - `soak`: `ours`, plus a method that panics (`boom`) and the server's
+//!   statistics as `server.stats`, for `scripts/soak.sh`.
 //! - `jsonrpsee`: jsonrpsee 0.26 `Server::builder().build(..)` with an
 //!   `RpcModule` holding the same methods (it answers notifications
 //!   without running them).
@@ -50,7 +52,7 @@ mod common;
 
 use common::{floor, Case};
 
-const USAGE: &str = "usage: load_server <ours|ours_bare|hand|jsonrpsee> <port>\n       \
+const USAGE: &str = "usage: load_server <ours|ours_bare|hand|jsonrpsee|soak> <port>\n       \
                      load_server body <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000|notification>";
 
 /// The notification workload: `add` without an id, a method every server knows.
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
         match first.as_str() {
             "ours" => ours(port, false).await,
             "ours_bare" => ours(port, true).await,
+            "soak" => soak(port).await,
             "hand" => hand(port).await,
             "jsonrpsee" => jsonrpsee_server(port).await,
             other => Err(format!("unknown implementation `{other}`\n{USAGE}").into()),
@@ -160,6 +163,26 @@ async fn ours(port: u16, bare: bool) -> Result<(), BoxError> {
             .compression(rpc_http::Compression::off());
     }
     let handle = server.start().await?;
+    handle.stopped().await;
+    Ok(())
+}
+
+/// `ours` with a panicking method and the statistics served beside it.
+async fn soak(port: u16) -> Result<(), BoxError> {
+    let stats = rpc_http::Stats::new();
+    let mut router = LoadService.into_router();
+    router.method(
+        "boom",
+        |_: rpc_core::Params<'_>, _: &rpc_core::Context| -> Result<(), rpc_core::Error> {
+            panic!("boom: a method that panics, for the soak")
+        },
+    )?;
+    router.add("server.stats", stats.method())?;
+    let handle = rpc_http::Server::bind(format!("127.0.0.1:{port}"))
+        .stats(&stats)
+        .mount("/", router)
+        .start()
+        .await?;
     handle.stopped().await;
     Ok(())
 }

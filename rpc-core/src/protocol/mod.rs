@@ -21,5 +21,7 @@ pub use message::Request;
 pub use response::error_response;
 
 pub(crate) use message::{Entry, Message, MessageError};
+#[cfg(fuzzing)]
+pub use parse::scanner_and_full_parse;
 pub(crate) use parse::{parse_message, PARSER_MAX_DEPTH};
 pub(crate) use response::{write_error, write_id_suffix, Response, RESULT_PREFIX};

@@ -40,6 +40,25 @@ pub(crate) fn parse_message<'a>(
     }
 }
 
+/// The byte scanner's reading of `input` beside the full parse's, both as
+/// debug text, when the scanner takes the message; `None` when the limits
+/// refuse it first or the scanner leaves it to the full parse. For the fuzz
+/// targets (built with `--cfg fuzzing`), which hold the two in agreement.
+#[cfg(fuzzing)]
+pub fn scanner_and_full_parse(input: &[u8], max_batch_len: usize) -> Option<(String, String)> {
+    let max_depth = PARSER_MAX_DEPTH;
+    if has_more_openings_than(input, max_depth) && exceeds_depth(input, max_depth) {
+        return None;
+    }
+    let text = std::str::from_utf8(input).ok()?;
+    let fast = super::fast::parse_message(text, max_batch_len)?;
+    let full = super::full::parse_message(text, max_batch_len, &[]);
+    Some((
+        format!("{:?}", Ok::<_, ()>(&fast)),
+        format!("{:?}", full.as_ref().map_err(drop)),
+    ))
+}
+
 /// Whether `input` holds more than `limit` `[` and `{` bytes, strings
 /// included: the cheap necessary condition for being nested deeper than `limit`.
 fn has_more_openings_than(input: &[u8], limit: usize) -> bool {

@@ -124,7 +124,7 @@ impl Connection {
     /// of the task's size on every poll (it moves whole task states), so
     /// that each request ran some 40 KiB down the stack instead of 15.
     #[inline(never)]
-    fn serve_http<I>(
+    pub(super) fn serve_http<I>(
         self,
         io: I,
         peer: Option<SocketAddr>,

@@ -19,9 +19,10 @@ use tower::ServiceExt;
 
 use super::activity::{Activity, InFlightRequest};
 use super::compression::{content_encodings, Coding};
+use super::head::refusal_reason;
 use super::layers::{LayerHeaders, Layered};
 use crate::handoff::{ConnectionId, Meta, PeerAddr, UndecodableEncoding};
-use crate::service::{ResponseBody, ResponseFuture, RpcService};
+use crate::service::{refusal, ResponseBody, ResponseFuture, RpcService};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -124,6 +125,19 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for InFlightBody<B> {
     }
 }
 
+/// The answer to a request whose head RFC 9112 makes us refuse; the
+/// connection closes after it (its framing is not to be trusted).
+#[cold]
+#[inline(never)]
+fn refused(status: http::StatusCode, headers: &http::HeaderMap) -> ResponseFuture<Incoming> {
+    let mut response = refusal(status, refusal_reason(status, headers));
+    response.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    ResponseFuture::ready(response)
+}
+
 #[allow(
     clippy::large_enum_variant,
     reason = "the direct answer is every plain request's: kept inline, with no allocation, as hyper keeps it in the connection's state"
@@ -169,6 +183,13 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
             self.activity.http1.store(true, Ordering::Relaxed);
         }
         let seen = LayerHeaders::of(request.headers());
+        if let Some(status) = seen.head.refusal(request.version()) {
+            return ConnectionFuture {
+                inner: ConnectionFutureInner::Direct(refused(status, request.headers())),
+                in_flight,
+                http2,
+            };
+        }
         if seen.content_encoding {
             // In the one spelling the decompression layer reads; a coding
             // that cannot be undone is refused by the service, inside the

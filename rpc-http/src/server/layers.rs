@@ -4,13 +4,16 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, ORIGIN};
+use http::header::{
+    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HOST, ORIGIN, TRANSFER_ENCODING,
+};
 use http::Request;
 use hyper::body::Incoming;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::decompression::RequestDecompressionLayer;
 
 use super::compression::Compression;
+use super::head::Head;
 use crate::handoff::check_content_type;
 use crate::service::RpcService;
 
@@ -70,13 +73,17 @@ where
     type LayerFuture = S::Future;
 }
 
-/// the server's layers are there.
+/// What one walk over a request's headers finds: whether the headers that
+/// call for the server's layers are there, and what the checks of the head
+/// (`head.rs`) read.
 pub(super) struct LayerHeaders {
     pub(super) content_encoding: bool,
     pub(super) origin: bool,
     pub(super) accept_encoding: bool,
     /// No `Content-Type`, or a first one the service accepts.
     pub(super) content_type_accepted: bool,
+    /// `Host` and `Transfer-Encoding`, for the checks hyper leaves to us.
+    pub(super) head: Head,
 }
 
 impl LayerHeaders {
@@ -93,6 +100,7 @@ impl LayerHeaders {
                 accept_encoding: headers.contains_key(ACCEPT_ENCODING),
                 // The service looks it up itself.
                 content_type_accepted: false,
+                head: Head::looked_up(headers),
             };
         }
         let mut seen = Self {
@@ -100,10 +108,13 @@ impl LayerHeaders {
             origin: false,
             accept_encoding: false,
             content_type_accepted: true,
+            head: Head::EMPTY,
         };
         let mut content_type_seen = false;
         for (name, value) in headers {
-            if *name == CONTENT_TYPE {
+            if *name == HOST {
+                seen.head.host(value);
+            } else if *name == CONTENT_TYPE {
                 // The service reads the first one.
                 if !std::mem::replace(&mut content_type_seen, true) {
                     seen.content_type_accepted = check_content_type(value).is_ok();
@@ -114,6 +125,8 @@ impl LayerHeaders {
                 seen.origin = true;
             } else if *name == ACCEPT_ENCODING {
                 seen.accept_encoding = true;
+            } else if *name == TRANSFER_ENCODING {
+                seen.head.transfer_encoding(value);
             }
         }
         seen

@@ -11,6 +11,7 @@
 //! | `activity.rs` | what the watchdog reads: requests started and finished, writes |
 //! | `connection_service.rs` | each request of a connection, direct or through the layers |
 //! | `layers.rs` | CORS, compression and decompression, and when a request needs them |
+//! | `head.rs` | the checks of an HTTP/1 request head that hyper leaves to us (`Host`, transfer codings) |
 //! | `compression.rs` | [`Compression`] and request content codings |
 //! | `signal.rs` | the shutdown signal |
 //! | `tls.rs` | [`TlsConfig`] (with the `tls` feature) |
@@ -21,6 +22,9 @@ mod compression;
 mod connection;
 mod connection_service;
 mod driver;
+#[cfg(fuzzing)]
+mod fuzz;
+mod head;
 mod layers;
 mod listener;
 mod signal;
@@ -47,6 +51,9 @@ use layers::default_cors;
 use listener::{Listener, Target};
 
 pub use compression::Compression;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use fuzz::FuzzServer;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
 

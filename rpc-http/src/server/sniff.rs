@@ -25,7 +25,7 @@ pub(super) async fn sniff(stream: &TcpStream) -> std::io::Result<Option<Protocol
 /// The protocol that a connection's first bytes show: anything that is not
 /// a prefix of the HTTP/2 preface is HTTP/1, and a prefix too short to tell
 /// is left to the auto-detecting connection. `None` for no bytes (closed).
-fn protocol_of(first: &[u8]) -> Option<Protocol> {
+pub(super) fn protocol_of(first: &[u8]) -> Option<Protocol> {
     if first.is_empty() {
         None
     } else if !HTTP2_PREFACE.starts_with(first) {

@@ -94,7 +94,7 @@ where
     B: http_body::Body,
     B::Error: Into<BoxError>,
 {
-    pub(super) fn ready(response: Response<ResponseBody>) -> Self {
+    pub(crate) fn ready(response: Response<ResponseBody>) -> Self {
         Self {
             state: State::Ready {
                 response: Some(response),

@@ -49,6 +49,7 @@ use shared::Shared;
 
 pub(crate) use after_answer::AfterAnswer;
 pub use future::ResponseFuture;
+pub(crate) use response::refusal;
 pub use response::ResponseBody;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

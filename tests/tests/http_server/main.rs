@@ -25,6 +25,8 @@
 //! - `stats`: statistics.
 //! - `http2`: HTTP/2 with prior knowledge.
 //! - `listeners`: a listener bound by the caller, a Unix socket.
+//! - `head`: request heads RFC 9112 makes the server refuse (`Host`,
+//!   transfer codings).
 
 mod support;
 
@@ -33,6 +35,7 @@ mod content_type;
 mod context;
 mod cors;
 mod get_jsonp;
+mod head;
 mod http2;
 mod limits;
 mod listeners;
