@@ -1,65 +1,38 @@
 //! The main demo: a calculator service over HTTP, called through the typed
-//! client that `#[rpc]` generates, then listed from its compile-time table.
+//! client that `#[rpc]` generates, listed from its compile-time table, and
+//! describing itself with `rpc.discover`.
 //!
 //! Run with: `cargo run -p examples --example calculator`
-//! (add `-- --serve 3000` to keep serving on 127.0.0.1:3000 and try it with curl).
+//! (add `-- --serve 3000` to keep serving on 127.0.0.1:3000: try it with
+//! curl, with `rpc list http://127.0.0.1:3000/`, or in a browser at
+//! <http://127.0.0.1:3000/explorer>).
+//!
+//! The service itself is `examples::calculator` (`examples/src/calculator.rs`).
 
 #![deny(warnings)]
 
-use rpc_core::{rpc, Error, ErrorCode};
-use rpc_http::{HttpClient, Server};
-
-/// A calculator with integer and floating-point operations.
-#[derive(Debug)]
-pub struct Calculator;
-
-#[rpc(namespace = "math")]
-impl Calculator {
-    /// Adds two integers; fails on overflow.
-    fn add(&self, a: i64, b: i64) -> Result<i64, Error> {
-        a.checked_add(b)
-            .ok_or_else(|| Error::new(ErrorCode::new(1), "integer overflow"))
-    }
-
-    /// Divides `a` by `b`; fails on a zero divisor.
-    async fn div(&self, a: f64, b: f64) -> Result<f64, Error> {
-        if b == 0.0 {
-            return Err(Error::new(ErrorCode::new(2), "division by zero").with_data(&a));
-        }
-        Ok(a / b)
-    }
-
-    /// Sums any number of values.
-    #[rpc(alias = ["total"])]
-    fn sum(&self, #[rpc(flatten)] values: Vec<f64>) -> f64 {
-        values.iter().sum()
-    }
-}
+use examples::calculator::{self, Calculator, CalculatorClient};
+use rpc_http::HttpClient;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--serve") {
         let port = args.get(2).map(String::as_str).unwrap_or("3000");
-        let address = format!("127.0.0.1:{port}");
+        let server = calculator::start(&format!("127.0.0.1:{port}")).await?;
+        let address = server.local_addr().expect("a TCP address");
         println!("serving the calculator on http://{address}/ (Ctrl-C to stop); try:");
         println!(
             r#"  curl -s http://{address}/ -H 'content-type: application/json' -d '{{"jsonrpc":"2.0","method":"math.add","params":[1,2],"id":1}}'"#
         );
-        let server = Server::bind(address)
-            .mount("/", Calculator.into_router())
-            .start()
-            .await?;
+        println!("  the method explorer: http://{address}/explorer");
         tokio::signal::ctrl_c().await?;
         server.shutdown();
         server.stopped().await;
         return Ok(());
     }
 
-    let server = Server::bind("127.0.0.1:0")
-        .mount("/", Calculator.into_router())
-        .start()
-        .await?;
+    let server = calculator::start("127.0.0.1:0").await?;
     let url = format!("http://{}/", server.local_addr().expect("a TCP address"));
     println!("serving on {url}\n");
 
@@ -75,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             method.name,
             params.join(", "),
             method.returns,
-            method.docs
+            method.summary()
         );
     }
     println!();
@@ -109,6 +82,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "batch: math.total(10, 20) (an alias) -> {}",
         answers.get(&total)?
     );
+
+    // The same service, as it describes itself to anyone who asks.
+    let document: serde_json::Value = client.client().request("rpc.discover", ()).await?;
+    let described = document["methods"]
+        .as_array()
+        .expect("the document lists methods");
+    println!(
+        "\nrpc.discover: {} methods, each with its description:",
+        described.len()
+    );
+    for method in described {
+        let description = method["summary"]
+            .as_str()
+            .expect("every method is described");
+        println!(
+            "  {:<24} {description}",
+            method["name"].as_str().unwrap_or_default()
+        );
+    }
 
     server.shutdown();
     server.stopped().await;

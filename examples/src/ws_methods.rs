@@ -3,11 +3,12 @@
 //! tests). See `examples/ws_methods.rs` for the interface.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rpc_core::connection::ConnectionConfig;
 use rpc_core::guard;
+use rpc_core::introspection::{Listing, ServiceInfo};
 use rpc_core::{rpc, Context, Error, ErrorCode, Identity, Router, Subscription, Topics};
 use rpc_http::{HttpConfig, Server, ServerHandle, Stats, WsConfig};
 use serde_json::value::RawValue;
@@ -21,8 +22,6 @@ pub struct WsMethods {
     admin_bumps: AtomicU64,
     topics: Topics,
     stats: Stats,
-    /// Every method served, known once the router is built.
-    names: OnceLock<Vec<String>>,
 }
 
 /// A login refused: a server-range error.
@@ -63,11 +62,6 @@ impl WsMethods {
     /// The sum of all params (a notification target).
     fn notify_sum(&self, #[rpc(flatten)] values: Vec<i64>) -> Result<i64, Error> {
         crate::arithmetic::sum(&values)
-    }
-
-    /// The names of every method served.
-    fn get_methods(&self) -> Vec<String> {
-        self.names.get().cloned().unwrap_or_default()
     }
 
     /// Publishes `data` (an array or an object) to `topic`; answers how many
@@ -197,7 +191,8 @@ impl WsMethods {
     }
 }
 
-/// The whole router, with the service's methods listed in `get_methods`.
+/// The whole router: the service's methods, the topic methods,
+/// aiohttp-json-rpc's `get_methods` and `rpc.discover`.
 pub fn router(stats: &Stats) -> Result<Router, Box<dyn std::error::Error>> {
     let topics = Topics::new()
         .topic("news")
@@ -207,16 +202,17 @@ pub fn router(stats: &Stats) -> Result<Router, Box<dyn std::error::Error>> {
         admin_bumps: AtomicU64::new(0),
         topics: topics.clone(),
         stats: stats.clone(),
-        names: OnceLock::new(),
     });
-    let mut router = WsMethods::router_from_arc(Arc::clone(&service));
-    router.merge(topics.methods().accept_bare_params(true).router()?)?;
-    let names = router
-        .method_names()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let _ = service.names.set(names);
+    let mut router = WsMethods::router_from_arc(service);
+    router
+        .merge(topics.methods().accept_bare_params(true).router()?)?
+        .serve_listing(Listing::aiohttp())?
+        .serve_discover(
+            ServiceInfo::new("ws_methods", env!("CARGO_PKG_VERSION")).description(
+                "The reference server for WebSocket conformance tools: the specification's \
+             examples, topics, calls to the caller, guards and a typed subscription.",
+            ),
+        )?;
     Ok(router)
 }
 

@@ -87,6 +87,7 @@ mod dispatch;
 mod error;
 pub mod guard;
 mod handler;
+pub mod introspection;
 mod limits;
 mod listing;
 mod observer;
@@ -96,6 +97,7 @@ mod router;
 mod session;
 pub mod subscription;
 mod topics;
+mod type_schema;
 
 #[doc(hidden)]
 pub mod __private;
@@ -115,7 +117,7 @@ pub use dispatch::Call;
 pub use error::{Error, ErrorCode};
 pub use handler::{BoxFuture, Method, ResultSink};
 pub use limits::Limits;
-pub use listing::{MethodInfo, ParamInfo, SubscriptionInfo};
+pub use listing::{ErrorInfo, MethodInfo, ParamInfo, SubscriptionInfo};
 pub use observer::Observer;
 pub use params::{ParamList, ParamNames, Params};
 pub use protocol::{error_response, Id, Request};
@@ -123,3 +125,11 @@ pub use router::{Router, RouterError, NAMESPACE_SEPARATOR, RESERVED_PREFIX};
 pub use session::{Identity, Session};
 pub use subscription::Subscription;
 pub use topics::{TopicMethods, Topics};
+#[cfg(feature = "schemars")]
+pub use type_schema::MakeSchema;
+pub use type_schema::TypeSchema;
+
+/// `schemars`, whose `JsonSchema` the listing's schemas come from (with the
+/// `schemars` feature); derive it with `schemars`' own `derive` feature.
+#[cfg(feature = "schemars")]
+pub use schemars;

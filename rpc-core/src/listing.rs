@@ -1,5 +1,8 @@
 //! The compile-time listing of a service's methods.
 
+use crate::error::{Error, ErrorCode};
+use crate::type_schema::TypeSchema;
+
 /// One method of a service, as the `#[rpc]` attribute lists it in `METHODS`.
 ///
 /// Everything here is `'static` and built in const context, so a listing
@@ -26,6 +29,10 @@ pub struct MethodInfo {
     pub guards: &'static [&'static str],
     /// Set for a subscription method: what its items arrive as, and the method that ends it.
     pub subscription: Option<SubscriptionInfo>,
+    /// The JSON Schema of the success type (with the `schemars` feature).
+    pub result_schema: TypeSchema,
+    /// The errors the method declares it may answer with (`#[rpc(errors = [..])]`).
+    pub errors: &'static [ErrorInfo],
 }
 
 /// What a subscription method's items arrive as, and the method that ends it.
@@ -38,6 +45,8 @@ pub struct SubscriptionInfo {
     pub unsubscribe: &'static str,
     /// The item type as written in the source.
     pub item: &'static str,
+    /// The JSON Schema of the item type (with the `schemars` feature).
+    pub item_schema: TypeSchema,
 }
 
 impl SubscriptionInfo {
@@ -51,7 +60,15 @@ impl SubscriptionInfo {
             notification,
             unsubscribe,
             item,
+            item_schema: TypeSchema::NONE,
         }
+    }
+
+    /// The entry with the item type's schema; used by generated code.
+    #[must_use]
+    pub const fn with_item_schema(mut self, schema: TypeSchema) -> Self {
+        self.item_schema = schema;
+        self
     }
 }
 
@@ -80,7 +97,50 @@ impl MethodInfo {
             docs,
             guards: &[],
             subscription: None,
+            result_schema: TypeSchema::NONE,
+            errors: &[],
         }
+    }
+
+    /// The entry with the success type's schema; used by generated code.
+    #[must_use]
+    pub const fn with_result_schema(mut self, schema: TypeSchema) -> Self {
+        self.result_schema = schema;
+        self
+    }
+
+    /// The entry with the errors the method declares.
+    ///
+    /// ```
+    /// use rpc_core::{ErrorInfo, MethodInfo};
+    ///
+    /// const OVERFLOW: ErrorInfo = ErrorInfo::new(1, "integer overflow");
+    /// const ADD: MethodInfo = MethodInfo::new("add", &[], &[], "i64", false, false, "Adds.")
+    ///     .with_errors(&[OVERFLOW]);
+    /// assert_eq!(ADD.errors[0].code.code(), 1);
+    /// ```
+    #[must_use]
+    pub const fn with_errors(mut self, errors: &'static [ErrorInfo]) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// The first paragraph of the doc comment, joined into one line: what
+    /// the method does, in short (empty when it has no docs).
+    ///
+    /// ```
+    /// use rpc_core::MethodInfo;
+    ///
+    /// let info = MethodInfo::new("add", &[], &[], "i64", false, false, "Adds two\nintegers.\n\nFails on overflow.");
+    /// assert_eq!(info.summary(), "Adds two integers.");
+    /// ```
+    pub fn summary(&self) -> String {
+        self.docs
+            .lines()
+            .map(str::trim)
+            .take_while(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// The entry with its guards, as written; used by generated code.
@@ -115,11 +175,81 @@ pub struct ParamInfo {
     pub ty: &'static str,
     /// Whether callers may leave it out.
     pub optional: bool,
+    /// Whether it takes the whole `params` member (`#[rpc(flatten)]`): a
+    /// list of any length, or an object, rather than one entry of it.
+    pub flatten: bool,
+    /// The JSON Schema of its type (with the `schemars` feature).
+    pub schema: TypeSchema,
 }
 
 impl ParamInfo {
     /// A parameter entry.
     pub const fn new(name: &'static str, ty: &'static str, optional: bool) -> Self {
-        Self { name, ty, optional }
+        Self {
+            name,
+            ty,
+            optional,
+            flatten: false,
+            schema: TypeSchema::NONE,
+        }
+    }
+
+    /// The entry of a parameter that takes the whole `params` member.
+    #[must_use]
+    pub const fn flattened(mut self) -> Self {
+        self.flatten = true;
+        self
+    }
+
+    /// The entry with its type's schema; used by generated code.
+    #[must_use]
+    pub const fn with_schema(mut self, schema: TypeSchema) -> Self {
+        self.schema = schema;
+        self
+    }
+}
+
+/// An error a method declares it may answer with: its code and message,
+/// listed by `rpc.discover`.
+///
+/// Keep one as a `const`, name it in `#[rpc(errors = [..])]`, and build the
+/// error from it where the method fails, so the listing and the answer
+/// cannot drift apart:
+///
+/// ```
+/// use rpc_core::{Error, ErrorInfo};
+///
+/// const DIVISION_BY_ZERO: ErrorInfo = ErrorInfo::new(2, "division by zero");
+///
+/// let error: Error = DIVISION_BY_ZERO.into();
+/// assert_eq!((error.code().code(), error.message()), (2, "division by zero"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorInfo {
+    /// The error code.
+    pub code: ErrorCode,
+    /// The error message.
+    pub message: &'static str,
+}
+
+impl ErrorInfo {
+    /// An error of `code` with `message`.
+    pub const fn new(code: i32, message: &'static str) -> Self {
+        Self {
+            code: ErrorCode::new(code),
+            message,
+        }
+    }
+
+    /// The error object, to answer with (add data with [`Error::with_data`]).
+    pub fn error(&self) -> Error {
+        Error::new(self.code, self.message)
+    }
+}
+
+impl From<ErrorInfo> for Error {
+    fn from(info: ErrorInfo) -> Self {
+        info.error()
     }
 }

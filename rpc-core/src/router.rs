@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::context::Context;
 use crate::error::Error;
 use crate::handler::{BoxFuture, Method};
+use crate::introspection::{Description, Introspection};
 use crate::limits::Limits;
 use crate::observer::Observer;
 use crate::params::Params;
@@ -54,13 +55,18 @@ pub const RESERVED_PREFIX: &str = "rpc.";
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
-#[derive(Clone)]
 pub struct Router {
     pub(crate) methods: FxHashMap<Box<str>, Method>,
     pub(crate) limits: Limits,
     pub(crate) observer: Option<Arc<dyn Observer>>,
     /// Methods that accept a bare value as `params` (non-standard; empty unless asked).
     pub(crate) bare_params: Arc<[Box<str>]>,
+    /// What is known of each method beyond its handler (`#[rpc]` listings,
+    /// [`describe`](Self::describe)); read only by introspection, never per call.
+    pub(crate) descriptions: FxHashMap<Box<str>, Description>,
+    /// The introspection methods served (`rpc.discover`, the listing
+    /// methods), kept in step with the table; `None` unless asked for.
+    pub(crate) introspection: Option<Arc<Introspection>>,
 }
 
 impl Default for Router {
@@ -70,7 +76,28 @@ impl Default for Router {
             limits: Limits::default(),
             observer: None,
             bare_params: Arc::new([]),
+            descriptions: FxHashMap::default(),
+            introspection: None,
         }
+    }
+}
+
+impl Clone for Router {
+    /// A copy whose introspection methods, if any, describe the copy, so
+    /// that changing one router never changes what the other answers.
+    fn clone(&self) -> Self {
+        let mut clone = Self {
+            methods: self.methods.clone(),
+            limits: self.limits.clone(),
+            observer: self.observer.clone(),
+            bare_params: Arc::clone(&self.bare_params),
+            descriptions: self.descriptions.clone(),
+            introspection: None,
+        };
+        if let Some(introspection) = &self.introspection {
+            clone.install_introspection(introspection.config().clone());
+        }
+        clone
     }
 }
 
@@ -238,21 +265,56 @@ impl Router {
                 target: target.to_owned(),
             })
         })?;
-        self.insert(alias, method)
+        // An alias of an alias names the method itself.
+        let method_name = match self.descriptions.get(target) {
+            Some(Description::AliasOf(original)) => original.clone(),
+            _ => target.into(),
+        };
+        self.insert(alias.clone(), method)?;
+        self.descriptions
+            .insert(alias.into_boxed_str(), Description::AliasOf(method_name));
+        Ok(self)
     }
 
     /// Moves every method of `other` into this router. Nothing is moved if any
     /// name is already taken.
-    pub fn merge(&mut self, other: Router) -> Result<&mut Self, RouterError> {
-        self.merge_renamed(other, |name| name.to_owned())
+    ///
+    /// The introspection methods of `other` ([`serve_discover`](Self::serve_discover),
+    /// [`serve_listing`](Self::serve_listing)) come along and, like this
+    /// router's own, describe the merged table.
+    pub fn merge(&mut self, mut other: Router) -> Result<&mut Self, RouterError> {
+        let adopted = other.take_introspection();
+        if let Some(adopted) = &adopted {
+            let own = self.introspection.as_ref().map(|own| own.config());
+            let taken = adopted.names().find(|name| {
+                self.methods.contains_key(*name) || own.is_some_and(|own| own.serves(name))
+            });
+            if let Some(name) = taken {
+                return Err(RouterError::duplicate(name));
+            }
+        }
+        self.merge_renamed(other, |name| name.to_owned())?;
+        if let Some(adopted) = adopted {
+            let mut config = self
+                .introspection
+                .as_ref()
+                .map(|own| own.config().clone())
+                .unwrap_or_default();
+            config.absorb(adopted);
+            self.install_introspection(config);
+        }
+        Ok(self)
     }
 
     /// Moves every method of `other` into this router under `namespace`:
     /// `add` becomes `namespace.add`. Nothing is moved if any name is taken.
-    pub fn nest(&mut self, namespace: &str, other: Router) -> Result<&mut Self, RouterError> {
+    /// The introspection methods of `other` stay behind: describe the outer
+    /// router instead.
+    pub fn nest(&mut self, namespace: &str, mut other: Router) -> Result<&mut Self, RouterError> {
         if namespace.is_empty() {
             return Err(RouterError::new(ErrorKind::EmptyName));
         }
+        other.take_introspection();
         self.merge_renamed(other, |name| {
             format!("{namespace}{NAMESPACE_SEPARATOR}{name}")
         })
@@ -273,6 +335,13 @@ impl Router {
             .into_iter()
             .map(|(name, method)| (rename(&name), method))
             .collect();
+        let descriptions: Vec<(Box<str>, Description)> = other
+            .descriptions
+            .into_iter()
+            .map(|(name, description)| {
+                (rename(&name).into_boxed_str(), description.renamed(&rename))
+            })
+            .collect();
         for (name, _) in &renamed {
             check_name(name)?;
             if self.methods.contains_key(name.as_str()) {
@@ -284,6 +353,7 @@ impl Router {
                 .into_iter()
                 .map(|(name, method)| (name.into_boxed_str(), method)),
         );
+        self.descriptions.extend(descriptions);
         if !bare_params.is_empty() {
             // The opt-in of the methods moved here comes with them.
             self.bare_params = self
@@ -293,6 +363,7 @@ impl Router {
                 .chain(bare_params)
                 .collect();
         }
+        self.relist();
         Ok(self)
     }
 
@@ -301,6 +372,7 @@ impl Router {
             return Err(RouterError::new(ErrorKind::Duplicate(name)));
         }
         self.methods.insert(name.into_boxed_str(), method);
+        self.relist();
         Ok(self)
     }
 
@@ -334,6 +406,7 @@ impl fmt::Debug for Router {
             .field("limits", &self.limits)
             .field("observer", &self.observer.is_some())
             .field("bare_params", &self.bare_params)
+            .field("introspection", &self.introspection)
             .finish()
     }
 }
@@ -371,6 +444,7 @@ enum ErrorKind {
     Reserved(String),
     EmptyName,
     UnknownTarget { alias: String, target: String },
+    NotRegistered(String),
 }
 
 impl RouterError {
@@ -394,6 +468,19 @@ impl RouterError {
     pub fn is_unknown_target(&self) -> bool {
         matches!(*self.kind, ErrorKind::UnknownTarget { .. })
     }
+
+    /// Whether a description named a method that is not registered.
+    pub fn is_not_registered(&self) -> bool {
+        matches!(*self.kind, ErrorKind::NotRegistered(_))
+    }
+
+    pub(crate) fn duplicate(name: &str) -> Self {
+        Self::new(ErrorKind::Duplicate(name.to_owned()))
+    }
+
+    pub(crate) fn not_registered(name: &str) -> Self {
+        Self::new(ErrorKind::NotRegistered(name.to_owned()))
+    }
 }
 
 impl fmt::Display for RouterError {
@@ -407,6 +494,9 @@ impl fmt::Display for RouterError {
             ErrorKind::EmptyName => f.write_str("method names and namespaces may not be empty"),
             ErrorKind::UnknownTarget { alias, target } => {
                 write!(f, "alias `{alias}` points at `{target}`, which is not registered")
+            }
+            ErrorKind::NotRegistered(name) => {
+                write!(f, "method `{name}` is described but not registered")
             }
         }
     }

@@ -34,6 +34,7 @@
 mod client;
 mod config;
 mod error;
+mod explorer;
 mod handoff;
 mod server;
 mod service;

@@ -23,6 +23,7 @@ pub(crate) const BLOCKING: Symbol = Symbol("blocking");
 pub(crate) const SKIP: Symbol = Symbol("skip");
 pub(crate) const SUBSCRIPTION: Symbol = Symbol("subscription");
 pub(crate) const UNSUBSCRIBE: Symbol = Symbol("unsubscribe");
+pub(crate) const ERRORS: Symbol = Symbol("errors");
 
 // Parameter keys (`NAME` too).
 pub(crate) const DEFAULT: Symbol = Symbol("default");
@@ -50,6 +51,7 @@ pub(crate) const METHOD_KEYS: &[Symbol] = &[
     GUARD,
     SUBSCRIPTION,
     UNSUBSCRIBE,
+    ERRORS,
 ];
 pub(crate) const PARAM_KEYS: &[Symbol] = &[NAME, DEFAULT, FLATTEN, CONTEXT];
 

@@ -44,6 +44,16 @@ pub fn insert(router: &mut Router, name: &'static str, method: Method) {
     router.methods.insert(name.into(), method);
 }
 
+/// Records the listing of the methods just added, for introspection.
+pub fn describe(router: &mut Router, methods: &'static [crate::MethodInfo]) {
+    router.describe_listing(methods);
+}
+
+/// The [`TypeSchema`](crate::TypeSchema) of a type, for the listing.
+pub use crate::__type_schema as type_schema;
+#[cfg(feature = "schemars")]
+pub use crate::type_schema::probe::{SchemaProbe, ViaJsonSchema, ViaWrittenName};
+
 pub use checks::{
     Args, ClientParam, ClientResult, ContextNamedParam, DecodeArgs, DecodeArgsUnchecked, ErrorFrom,
     IsContext, MarkedContext, NamedContext, Param, RefParam, ResultValue,

@@ -7,6 +7,7 @@ use super::Topics;
 use crate::context::Context;
 use crate::error::Error;
 use crate::handler::Method;
+use crate::introspection::TopicRole;
 use crate::params::Params;
 use crate::router::{Router, RouterError};
 
@@ -121,6 +122,14 @@ impl TopicMethods {
                 Ok::<_, Error>(topics.subscriptions(ctx))
             }),
         )?;
+        for (name, role) in [
+            (&self.subscribe, TopicRole::Subscribe),
+            (&self.unsubscribe, TopicRole::Unsubscribe),
+            (&self.get_topics, TopicRole::List),
+            (&self.get_subscriptions, TopicRole::Subscriptions),
+        ] {
+            router.describe_topic(name, role);
+        }
         if self.bare_params {
             router.accept_bare_params([self.subscribe, self.unsubscribe]);
         }

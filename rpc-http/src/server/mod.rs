@@ -78,6 +78,7 @@ pub use tls::TlsConfig;
 /// | [`shutdown_timeout`](Self::shutdown_timeout) | 30 s (then remaining connections are closed) |
 /// | [`cors`](Self::cors) | any origin, `POST`/`GET`/`OPTIONS`, any header, preflight cached 1 day |
 /// | [`compression`](Self::compression) | gzip, brotli and zstd for answers of 1 KiB or more, by `Accept-Encoding`; compressed requests accepted |
+/// | [`explorer`](Self::explorer) | off |
 ///
 /// plus the per-request options of [`HttpConfig`].
 ///
@@ -203,6 +204,37 @@ impl Server {
         self
     }
 
+    /// Serves the method explorer on `GET path` (`"/explorer"`): one
+    /// self-contained page (it loads nothing from elsewhere, so it works
+    /// offline) that reads `rpc.discover` from the mounted routers that
+    /// serve it ([`Router::serve_discover`](rpc_core::Router::serve_discover))
+    /// and lets a person read every method's docs, params and types, call
+    /// it with positional or named params, build a batch, and watch a
+    /// subscription's or topic's messages over WebSocket. Off by default:
+    /// turn it on where people should try the service (development, a
+    /// staging server), not where they should not.
+    ///
+    /// ```no_run
+    /// use rpc_core::introspection::ServiceInfo;
+    /// use rpc_core::Router;
+    /// use rpc_http::Server;
+    ///
+    /// # async fn run(mut router: Router) -> Result<(), Box<dyn std::error::Error>> {
+    /// router.serve_discover(ServiceInfo::new("My service", "1.0.0"))?;
+    /// let server = Server::bind("127.0.0.1:3000")
+    ///     .mount("/", router)
+    ///     .explorer("/explorer")
+    ///     .start()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn explorer(mut self, path: &str) -> Self {
+        self.service = self.service.explorer(path);
+        self
+    }
+
     /// Records connection and call statistics into `stats`.
     #[must_use]
     pub fn stats(mut self, stats: &Stats) -> Self {
@@ -231,7 +263,16 @@ impl Server {
     pub async fn start(self) -> Result<ServerHandle, Error> {
         let listener = Listener::bind(self.target).await?;
         let local_addr = listener.local_addr();
-        let rpc = self.service.build();
+        let mut service = self.service;
+        if let Some(addr) = local_addr {
+            #[cfg(feature = "tls")]
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            #[cfg(not(feature = "tls"))]
+            let scheme = "http";
+            // Where `rpc.discover` says the service is, unless its author said.
+            service.default_server_urls(&format!("{scheme}://{addr}"));
+        }
+        let rpc = service.build();
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (done_tx, done_rx) = watch::channel(false);
         let options = Arc::new(ConnectionOptions {

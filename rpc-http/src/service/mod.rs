@@ -42,6 +42,7 @@ use rpc_core::Router;
 use tokio_util::task::TaskTracker;
 
 use crate::config::HttpConfig;
+use crate::explorer::Explorer;
 use crate::handoff::{Meta, UndecodableEncoding};
 use crate::stats::Stats;
 use response::undecodable;
@@ -120,6 +121,8 @@ pub struct RpcServiceBuilder {
     any_path: bool,
     config: HttpConfig,
     stats: Option<Stats>,
+    /// Where the method explorer is served, if anywhere.
+    explorer: Option<String>,
 }
 
 impl RpcServiceBuilder {
@@ -145,14 +148,47 @@ impl RpcServiceBuilder {
         self.stats = Some(stats.clone());
         self
     }
+
+    /// Serves the method explorer on `GET path`; see [`Server::explorer`](crate::Server::explorer).
+    #[must_use]
+    pub fn explorer(mut self, path: &str) -> Self {
+        self.explorer = Some(normalize(path));
+        self
+    }
+
+    /// Lists `base` + each mount path among the servers of the OpenRPC
+    /// document of each router that serves one without naming its servers.
+    pub(crate) fn default_server_urls(&mut self, base: &str) {
+        for (path, router) in &mut self.routes {
+            let path = if path.is_empty() { "/" } else { path.as_str() };
+            router.set_default_server_url(&format!("{base}{path}"));
+        }
+    }
+
     /// The service.
     pub fn build(self) -> RpcService {
+        let explorer = self.explorer.map(|path| {
+            // The page calls the mounts that describe themselves (all of them if none does).
+            let describing: Vec<&str> = self
+                .routes
+                .iter()
+                .filter(|(_, router)| router.serves_discover())
+                .map(|(path, _)| path.as_str())
+                .collect();
+            let mounts = if describing.is_empty() {
+                self.routes.iter().map(|(path, _)| path.as_str()).collect()
+            } else {
+                describing
+            };
+            Explorer::new(&path, &mounts)
+        });
         RpcService {
             shared: Arc::new(Shared::new(
                 self.routes,
                 self.any_path,
                 self.config,
                 self.stats,
+                explorer,
             )),
         }
     }

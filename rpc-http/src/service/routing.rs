@@ -51,6 +51,11 @@ impl Shared {
                 return ResponseFuture::ready(response);
             }
         }
+        if let Some(explorer) = &self.explorer {
+            if request.method() == Method::GET && explorer.serves(path) {
+                return ResponseFuture::ready(explorer.response());
+            }
+        }
         let response = match *request.method() {
             Method::GET if self.config.get => match self.get_target(path) {
                 Some((route, method)) => {

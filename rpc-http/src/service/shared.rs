@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::HttpConfig;
+use crate::explorer::Explorer;
 use crate::stats::Stats;
 
 pub(super) struct Shared {
@@ -33,6 +34,8 @@ pub(super) struct Shared {
     /// The server's connection slots, which WebSocket connections share with
     /// HTTP ones; unset when the service is embedded elsewhere.
     pub(super) connection_slots: OnceLock<Arc<Semaphore>>,
+    /// The method explorer page, when asked for.
+    pub(super) explorer: Option<Explorer>,
 }
 
 /// A router mounted at a path.
@@ -51,6 +54,7 @@ impl Shared {
         any_path: bool,
         config: HttpConfig,
         stats: Option<Stats>,
+        explorer: Option<Explorer>,
     ) -> Self {
         let routes = routes
             .into_iter()
@@ -77,6 +81,7 @@ impl Shared {
             websockets: TaskTracker::new(),
             closing: CancellationToken::new(),
             connection_slots: OnceLock::new(),
+            explorer,
         }
     }
 

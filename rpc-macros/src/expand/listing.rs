@@ -6,13 +6,20 @@ use quote::{quote, ToTokens};
 use super::Paths;
 use crate::parse::model::{Method, Service};
 use crate::parse::name::ServedName;
+use crate::types::erase_lifetimes;
 
 // Input:
 //     /// Adds.
-//     #[rpc(alias = "plus")] fn add(&self, a: i64, b: Option<i64>) -> i64
+//     #[rpc(alias = "plus", errors = [OVERFLOW])] fn add(&self, a: i64, b: Option<i64>) -> i64
 // Output (one element of the slice):
-//     MethodInfo::new("add", &["plus"], &[ParamInfo::new("a", "i64", false),
-//         ParamInfo::new("b", "Option<i64>", true)], "i64", false, false, "Adds.")
+//     MethodInfo::new("add", &["plus"], &[
+//             ParamInfo::new("a", "i64", false).with_schema(type_schema!(i64)),
+//             ParamInfo::new("b", "Option<i64>", true).with_schema(type_schema!(Option<i64>))],
+//         "i64", false, false, "Adds.")
+//         .with_result_schema(type_schema!(i64))
+//         .with_errors(&[OVERFLOW])
+// (`type_schema!` is a `TypeSchema` made by `schemars` with rpc-core's
+// `schemars` feature, and none without it.)
 pub(crate) fn methods(service: &Service<'_>, paths: &Paths) -> TokenStream {
     let krate = &paths.krate;
     let entries = service
@@ -26,19 +33,36 @@ fn entry(method: &Method<'_>, service_guards: &[syn::Expr], paths: &Paths) -> To
     let krate = &paths.krate;
     let name = method.name.served().full();
     let aliases = method.name.aliases().iter().map(ServedName::full);
+    let generics = &method.sig.generics;
+    let schema = |ty: &syn::Type| {
+        let erased = erase_lifetimes(generics, ty);
+        quote!(#krate::__private::type_schema!(#erased))
+    };
     let params = method.params().map(|param| {
         let name = &param.name;
         let ty = type_text(param.ty);
         let optional = param.optional;
-        quote!(#krate::ParamInfo::new(#name, #ty, #optional))
+        let schema = schema(param.ty);
+        let flattened = param.flatten.as_ref().map(|_| quote!(.flattened()));
+        quote!(#krate::ParamInfo::new(#name, #ty, #optional).with_schema(#schema) #flattened)
     });
-    let returns = type_text(&method.ret.success());
+    let success = method.ret.success();
+    let returns = type_text(&success);
     let notification = method.attrs.notification;
     let blocking = method.attrs.blocking.is_some();
     let docs = &method.docs;
     let mut entry = quote! {
         #krate::MethodInfo::new(#name, &[#(#aliases),*], &[#(#params),*], #returns, #notification, #blocking, #docs)
     };
+    if method.subscription.is_none() && !method.attrs.notification {
+        let success: syn::Type = syn::parse2(success).expect("a success type is a type");
+        let schema = schema(&success);
+        entry = quote!(#entry.with_result_schema(#schema));
+    }
+    let errors = &method.attrs.errors;
+    if !errors.is_empty() {
+        entry = quote!(#entry.with_errors(&[#(#errors),*]));
+    }
     let guards: Vec<String> = service_guards
         .iter()
         .chain(&method.attrs.guards)
@@ -54,8 +78,12 @@ fn entry(method: &Method<'_>, service_guards: &[syn::Expr], paths: &Paths) -> To
             .as_ref()
             .map_or("", |unsubscribe| unsubscribe.full());
         let item = subscription.item.map(type_text).unwrap_or_default();
+        let item_schema = subscription.item.map(|item| {
+            let schema = schema(item);
+            quote!(.with_item_schema(#schema))
+        });
         entry = quote! {
-            #entry.with_subscription(#krate::SubscriptionInfo::new(#notification, #unsubscribe, #item))
+            #entry.with_subscription(#krate::SubscriptionInfo::new(#notification, #unsubscribe, #item) #item_schema)
         };
     }
     entry

@@ -27,6 +27,7 @@ use crate::types::erase_lifetimes;
 //                   sink.write(&Self::add(svc, a, b))
 //               });
 //               insert(&mut router, "add", method); }
+//             describe(&mut router, CalculatorClient::<()>::METHODS);
 //             router
 //         }
 //     }
@@ -148,10 +149,12 @@ fn router_body(service: &Service<'_>, paths: &Paths) -> TokenStream {
             }
         }
     });
+    let client = &service.client;
     quote! {
         #( #plain_checks )*
         let mut #router = #krate::Router::new();
         #( #inserts )*
+        #krate::__private::describe(&mut #router, #client::<()>::METHODS);
         #router
     }
 }

@@ -133,7 +133,7 @@ impl ContainerAttrs {
 }
 
 /// `#[rpc(name = "...", alias = [...], notification, blocking, skip, params = "named",
-/// guard = expr, subscription = "...", unsubscribe = "...")]` on a method.
+/// guard = expr, subscription = "...", unsubscribe = "...", errors = [..])]` on a method.
 pub(crate) struct MethodAttrs {
     pub(crate) name: Option<LitStr>,
     pub(crate) aliases: Vec<LitStr>,
@@ -149,6 +149,9 @@ pub(crate) struct MethodAttrs {
     pub(crate) subscription: Option<LitStr>,
     /// `unsubscribe = "unsubscribe_ticks"`: the method that ends one.
     pub(crate) unsubscribe: Option<LitStr>,
+    /// `errors = [OVERFLOW]`: the errors (`rpc_core::ErrorInfo` constants)
+    /// the method declares, for the listing.
+    pub(crate) errors: Vec<Expr>,
     /// Whether any key other than `skip` was given.
     pub(crate) any_but_skip: Option<Span>,
 }
@@ -164,6 +167,7 @@ impl MethodAttrs {
         let mut guards = Attr::none(cx, symbol::GUARD);
         let mut subscription = Attr::none(cx, symbol::SUBSCRIPTION);
         let mut unsubscribe = Attr::none(cx, symbol::UNSUBSCRIBE);
+        let mut errors = Attr::none(cx, symbol::ERRORS);
         let mut any_but_skip = None;
 
         for attr in attrs.iter().filter(|attr| attr.path() == &symbol::RPC) {
@@ -195,6 +199,8 @@ impl MethodAttrs {
                     subscription.set(&meta.path, string_value(&meta)?);
                 } else if meta.path == symbol::UNSUBSCRIBE {
                     unsubscribe.set(&meta.path, string_value(&meta)?);
+                } else if meta.path == symbol::ERRORS {
+                    errors.set(&meta.path, expr_list(&meta)?);
                 } else {
                     unknown_key(cx, &meta, symbol::METHOD_KEYS)?;
                 }
@@ -215,6 +221,7 @@ impl MethodAttrs {
             guards: guards.get().unwrap_or_default(),
             subscription: subscription.get(),
             unsubscribe: unsubscribe.get(),
+            errors: errors.get().unwrap_or_default(),
             any_but_skip,
         }
     }
