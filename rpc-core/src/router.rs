@@ -273,6 +273,7 @@ impl Router {
         self.insert(alias.clone(), method)?;
         self.descriptions
             .insert(alias.into_boxed_str(), Description::AliasOf(method_name));
+        self.relist();
         Ok(self)
     }
 

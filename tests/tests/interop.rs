@@ -1,6 +1,8 @@
 //! The seeds' own clients against the `ws_methods` reference server:
 //! aiohttp-json-rpc's and wsjsonrpc's Python clients unchanged, and frames
-//! written by the `websockets` library (see `tests/interop/README.md`).
+//! written by the `websockets` library; and jsonrpclib-pelix's client
+//! against the calculator's XML-RPC introspection methods (see
+//! `tests/interop/README.md`).
 //!
 //! The Python environment comes from `scripts/setup.sh`. Without it these
 //! tests say loudly what they skipped; with `RPC_REQUIRE_INTEROP=1` (as CI
@@ -24,8 +26,20 @@ fn python() -> Option<PathBuf> {
     None
 }
 
+/// The example server a script runs against.
+#[derive(Clone, Copy)]
+enum Example {
+    WsMethods,
+    Calculator,
+}
+
 /// Runs `script` against a fresh `ws_methods` server; panics with its output on failure.
 fn run(script: &str) {
+    run_against(script, Example::WsMethods);
+}
+
+/// Runs `script` against a fresh `example` server; panics with its output on failure.
+fn run_against(script: &str, example: Example) {
     let Some(python) = python() else { return };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -33,7 +47,12 @@ fn run(script: &str) {
         .build()
         .unwrap();
     let server = runtime
-        .block_on(examples::ws_methods::start("127.0.0.1:0"))
+        .block_on(async {
+            match example {
+                Example::WsMethods => examples::ws_methods::start("127.0.0.1:0").await,
+                Example::Calculator => examples::calculator::start("127.0.0.1:0").await,
+            }
+        })
         .expect("the server starts");
     let port = server.local_addr().unwrap().port();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -87,4 +106,9 @@ fn wsjsonrpc_client_unchanged() {
 #[test]
 fn websockets_library_frames() {
     run("websockets_client.py");
+}
+
+#[test]
+fn jsonrpclib_pelix_client_reads_the_xml_rpc_introspection_methods() {
+    run_against("pelix_client.py", Example::Calculator);
 }
