@@ -76,3 +76,8 @@ pub use tower_http::cors;
 pub fn skip_compression(ctx: &rpc_core::Context) {
     ctx.set_response_extension(handoff::SkipCompression);
 }
+
+/// The README's programs, compiled and run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
