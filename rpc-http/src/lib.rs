@@ -30,6 +30,16 @@
 //! ```
 //!
 //! Limits and their defaults are listed on [`Server`] and [`HttpConfig`].
+//!
+//! # Features
+//!
+//! | feature | default | adds |
+//! |---|---|---|
+//! | `ws` | on | WebSocket on every mount, and `WsClient` |
+//! | `gzip` | on | gzip for answers and requests ([`Compression`]) |
+//! | `br` | off | brotli, as gzip (about 1.1 MB of code) |
+//! | `zstd` | off | zstd, as gzip (about 0.6 MB of code, and a C library to build) |
+//! | `tls` | off | HTTPS for the server and the client, with rustls |
 
 mod client;
 mod config;
