@@ -39,7 +39,7 @@
 //! | `gzip` | on | gzip for answers and requests ([`Compression`]) |
 //! | `br` | off | brotli, as gzip (about 1.1 MB of code) |
 //! | `zstd` | off | zstd, as gzip (about 0.6 MB of code, and a C library to build) |
-//! | `tls` | off | HTTPS for the server and the client, with rustls |
+//! | `tls` | off | HTTPS and `wss://` for the server and the clients, with rustls |
 
 mod client;
 mod config;

@@ -219,7 +219,10 @@ mod tests {
             coding(&["identity, br", "identity"]),
             compiled(Coding::Br, cfg!(feature = "br"))
         );
-        assert_eq!(coding(&["ZSTD"]), compiled(Coding::Zstd, cfg!(feature = "zstd")));
+        assert_eq!(
+            coding(&["ZSTD"]),
+            compiled(Coding::Zstd, cfg!(feature = "zstd"))
+        );
         assert_eq!(coding(&["gzip, br"]), None);
         assert_eq!(coding(&["gzip", "gzip"]), None);
         assert_eq!(coding(&["deflate"]), None);
