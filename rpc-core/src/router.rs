@@ -88,7 +88,7 @@ impl Clone for Router {
     fn clone(&self) -> Self {
         let mut clone = Self {
             methods: self.methods.clone(),
-            limits: self.limits.clone(),
+            limits: self.limits,
             observer: self.observer.clone(),
             bare_params: Arc::clone(&self.bare_params),
             descriptions: self.descriptions.clone(),

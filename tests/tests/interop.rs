@@ -1,7 +1,8 @@
 //! The seeds' own clients against the `ws_methods` reference server:
 //! aiohttp-json-rpc's and wsjsonrpc's Python clients unchanged, and frames
-//! written by the `websockets` library; and jsonrpclib-pelix's client
-//! against the calculator's XML-RPC introspection methods (see
+//! written by the `websockets` library; the clients of the seeds'
+//! READMEs against the ports of their demo servers; and jsonrpclib-pelix's
+//! client against the calculator's XML-RPC introspection methods (see
 //! `tests/interop/README.md`).
 //!
 //! The Python environment comes from `scripts/setup.sh`. Without it these
@@ -26,20 +27,24 @@ fn python() -> Option<PathBuf> {
     None
 }
 
-/// The example server a script runs against.
-#[derive(Clone, Copy)]
-enum Example {
-    WsMethods,
-    Calculator,
-}
+/// Starts a server of the examples on a free port.
+type Start = fn(
+    &'static str,
+) -> std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+            Output = Result<rpc_http::ServerHandle, Box<dyn std::error::Error>>,
+        >,
+    >,
+>;
 
 /// Runs `script` against a fresh `ws_methods` server; panics with its output on failure.
 fn run(script: &str) {
-    run_against(script, Example::WsMethods);
+    run_against(script, |addr| Box::pin(examples::ws_methods::start(addr)));
 }
 
-/// Runs `script` against a fresh `example` server; panics with its output on failure.
-fn run_against(script: &str, example: Example) {
+/// Runs `script` against a fresh server from `start`; panics with its output on failure.
+fn run_against(script: &str, start: Start) {
     let Some(python) = python() else { return };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -47,12 +52,7 @@ fn run_against(script: &str, example: Example) {
         .build()
         .unwrap();
     let server = runtime
-        .block_on(async {
-            match example {
-                Example::WsMethods => examples::ws_methods::start("127.0.0.1:0").await,
-                Example::Calculator => examples::calculator::start("127.0.0.1:0").await,
-            }
-        })
+        .block_on(start("127.0.0.1:0"))
         .expect("the server starts");
     let port = server.local_addr().unwrap().port();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -110,5 +110,21 @@ fn websockets_library_frames() {
 
 #[test]
 fn jsonrpclib_pelix_client_reads_the_xml_rpc_introspection_methods() {
-    run_against("pelix_client.py", Example::Calculator);
+    run_against("pelix_client.py", |addr| {
+        Box::pin(examples::calculator::start(addr))
+    });
+}
+
+#[test]
+fn wsjsonrpc_readme_clients_against_its_math_sum_server() {
+    run_against("wsjsonrpc_math_sum.py", |addr| {
+        Box::pin(examples::seeds::math_sum::start(addr))
+    });
+}
+
+#[test]
+fn aiohttp_json_rpc_readme_client_against_its_ping_server() {
+    run_against("aiohttp_ping.py", |addr| {
+        Box::pin(examples::seeds::ping::start(addr))
+    });
 }

@@ -155,6 +155,7 @@ mod tests {
             true,
             HttpConfig::default(),
             None,
+            None,
         ));
         let (parts, ()) = http::Request::new(()).into_parts();
         let ctx = MessageContext::new(true, parts, Meta::default(), None);
