@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One-time set-up on a fresh machine that has the Rust toolchain and Python:
 # the rustfmt and clippy components, every crate the workspace needs,
-# cargo-deny, the nightly toolchain and cargo-fuzz for the fuzz targets, and
-# the Python clients the interop tests drive. Idempotent: what is there is kept.
+# cargo-deny, the nightly toolchain and cargo-fuzz for the fuzz targets, the
+# Python clients the interop tests drive, and Chromium with chromedriver for
+# the explorer's browser test. Idempotent: what is there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,13 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s tests/interop/requirements.txt "$venv
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
     cp tests/interop/requirements.txt "$venv/requirements.txt"
+fi
+
+# Headless Chromium and its WebDriver server, for the explorer's browser test
+# (tests/tests/explorer): Debian's packages.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 fi
