@@ -25,7 +25,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Connect to ws://…/rpc, call ping() and disconnect.
     let client = PingClient::new(WsClient::connect(&format!("ws://{addr}/rpc")).await?);
     println!("{}", client.ping().await?);
-    println!("get_methods: {:?}", client.get_methods().await?);
+    // `get_methods` is the router's listing method, not one of `Ping`'s: called by name.
+    let methods: Vec<String> = client.client().request("get_methods", ()).await?;
+    println!("get_methods: {methods:?}");
     client.client().transport().close().await;
 
     server.shutdown();

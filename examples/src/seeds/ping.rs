@@ -4,16 +4,13 @@
 //! this one answers on both. `get_methods` lists what is served, as
 //! aiohttp-json-rpc's built-in does.
 
-use std::sync::{Arc, OnceLock};
-
+use rpc_core::introspection::Listing;
 use rpc_core::{rpc, Router};
 use rpc_http::{Server, ServerHandle};
 
 /// The service of aiohttp-json-rpc's README.
 #[derive(Debug, Default)]
-pub struct Ping {
-    names: OnceLock<Vec<String>>,
-}
+pub struct Ping;
 
 #[rpc]
 impl Ping {
@@ -21,24 +18,14 @@ impl Ping {
     fn ping(&self) -> &'static str {
         "pong"
     }
-
-    /// The names of every method served.
-    fn get_methods(&self) -> Vec<String> {
-        self.names.get().cloned().unwrap_or_default()
-    }
 }
 
-/// The router, with `get_methods` knowing every name.
+/// The router, with aiohttp-json-rpc's `get_methods` listing every name.
 pub fn router() -> Router {
-    let service = Arc::new(Ping::default());
-    let router = Ping::router_from_arc(Arc::clone(&service));
-    let _ = service.names.set(
-        router
-            .method_names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
-    );
+    let mut router = Ping.into_router();
+    router
+        .serve_listing(Listing::aiohttp())
+        .expect("`get_methods` is not taken");
     router
 }
 

@@ -89,3 +89,24 @@ fn the_ws_methods_document_is_valid() {
     let router = examples::ws_methods::router(&rpc_http::Stats::new()).unwrap();
     assert_valid("ws_methods", &discover(&router));
 }
+
+#[test]
+fn the_seeds_demo_documents_are_valid() {
+    let mut math_sum = examples::seeds::math_sum::MathApi.into_router();
+    math_sum
+        .serve_discover(ServiceInfo::new("wsjsonrpc's math.sum", "1"))
+        .unwrap();
+    assert_valid("math_sum", &discover(&math_sum));
+    let mut ping = examples::seeds::ping::router();
+    ping.serve_discover(ServiceInfo::new("aiohttp-json-rpc's ping", "1"))
+        .unwrap();
+    let document = discover(&ping);
+    assert_valid("ping", &document);
+    let names: Vec<&str> = document["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|method| method["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["get_methods", "ping"]);
+}
