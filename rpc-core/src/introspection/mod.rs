@@ -3,7 +3,7 @@
 //!
 //! | file | job |
 //! |---|---|
-//! | `mod.rs` | what the router knows of each method ([`Description`]), the introspection methods it serves, kept in step with its table |
+//! | `mod.rs` | what the router knows of each method (`Description`), the introspection methods it serves, kept in step with its table |
 //! | `openrpc.rs` | [`ServiceInfo`] and the OpenRPC document |
 //! | `seeds.rs` | [`Listing`]: py-jrpc's, aiohttp-json-rpc's and the XML-RPC introspection methods, each in its own answer shape |
 //!
