@@ -122,4 +122,4 @@ pub use protocol::{error_response, Id, Request};
 pub use router::{Router, RouterError, NAMESPACE_SEPARATOR, RESERVED_PREFIX};
 pub use session::{Identity, Session};
 pub use subscription::Subscription;
-pub use topics::{TopicMethods, Topics};
+pub use topics::{Broker, LocalTopics, TopicFeed, TopicMethods, Topics};
