@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One-time set-up on a fresh machine that has the Rust toolchain and Python:
 # the rustfmt and clippy components, every crate the workspace needs,
-# cargo-deny, the nightly toolchain and cargo-fuzz for the fuzz targets, and
-# the Python clients the interop tests drive. Idempotent: what is there is kept.
+# cargo-deny, the nightly toolchain and cargo-fuzz for the fuzz targets, the
+# Python clients the interop tests drive, and redis-server for the
+# multi-process tests. Idempotent: what is there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,16 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s tests/interop/requirements.txt "$venv
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
     cp tests/interop/requirements.txt "$venv/requirements.txt"
+fi
+
+# redis-server (Debian's package) for the multi-process tests (tests/tests/redis):
+# each test starts its own on a free loopback port.
+if ! command -v redis-server >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null ||
+            echo 'setup: could not install redis-server; the Redis tests will be skipped (a failure under RPC_REQUIRE_INTEROP=1)' >&2
+    else
+        echo 'setup: no apt-get; install redis-server by hand for the Redis tests' >&2
+    fi
 fi

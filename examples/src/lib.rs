@@ -2,5 +2,6 @@
 //! `cargo run` line in its header, calls itself and exits.
 
 pub mod arithmetic;
+pub mod redis_node;
 pub mod spec_methods;
 pub mod ws_methods;
