@@ -3,5 +3,6 @@
 
 pub mod arithmetic;
 pub mod redis_node;
+pub mod seeds;
 pub mod spec_methods;
 pub mod ws_methods;

@@ -196,22 +196,7 @@ impl HttpClientBuilder {
 
     #[cfg(feature = "tls")]
     fn https_connector(&self) -> Result<hyper_rustls::HttpsConnector<HttpConnector>, Error> {
-        use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
-
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for pem in &self.roots {
-            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert = cert.map_err(|err| Error::tls(format!("root certificate: {err}")))?;
-                roots.add(cert).map_err(Error::tls)?;
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(Error::tls)?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let config = tls_client_config(&self.roots)?;
         // No `alpn_protocols` here: hyper-rustls refuses (panics on) a preset
         // list and offers `h2` and `http/1.1` itself (`enable_all_versions`).
         let mut http = HttpConnector::new();
@@ -222,6 +207,30 @@ impl HttpClientBuilder {
             .enable_all_versions()
             .wrap_connector(http))
     }
+}
+
+/// A rustls client configuration trusting the public roots and `extra`
+/// PEM certificates.
+#[cfg(feature = "tls")]
+pub(crate) fn tls_client_config(
+    extra: &[Vec<u8>],
+) -> Result<tokio_rustls::rustls::ClientConfig, Error> {
+    use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
+
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for pem in extra {
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            let cert = cert.map_err(|err| Error::tls(format!("root certificate: {err}")))?;
+            roots.add(cert).map_err(Error::tls)?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(Error::tls)?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 impl HttpClient {

@@ -30,6 +30,16 @@
 //! ```
 //!
 //! Limits and their defaults are listed on [`Server`] and [`HttpConfig`].
+//!
+//! # Features
+//!
+//! | feature | default | adds |
+//! |---|---|---|
+//! | `ws` | on | WebSocket on every mount, and `WsClient` |
+//! | `gzip` | on | gzip for answers and requests ([`Compression`]) |
+//! | `br` | off | brotli, as gzip (about 1.1 MB of code) |
+//! | `zstd` | off | zstd, as gzip (about 0.6 MB of code, and a C library to build) |
+//! | `tls` | off | HTTPS and `wss://` for the server and the clients, with rustls |
 
 mod client;
 mod config;
@@ -76,3 +86,8 @@ pub use tower_http::cors;
 pub fn skip_compression(ctx: &rpc_core::Context) {
     ctx.set_response_extension(handoff::SkipCompression);
 }
+
+/// The README's programs, compiled and run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;

@@ -1,6 +1,8 @@
 //! The seeds' own clients against the `ws_methods` reference server:
 //! aiohttp-json-rpc's and wsjsonrpc's Python clients unchanged, and frames
-//! written by the `websockets` library (see `tests/interop/README.md`).
+//! written by the `websockets` library; and the clients of the seeds'
+//! READMEs against the ports of their demo servers (see
+//! `tests/interop/README.md`).
 //!
 //! The Python environment comes from `scripts/setup.sh`. Without it these
 //! tests say loudly what they skipped; with `RPC_REQUIRE_INTEROP=1` (as CI
@@ -24,8 +26,24 @@ fn python() -> Option<PathBuf> {
     None
 }
 
+/// Starts a server of the examples on a free port.
+type Start = fn(
+    &'static str,
+) -> std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+            Output = Result<rpc_http::ServerHandle, Box<dyn std::error::Error>>,
+        >,
+    >,
+>;
+
 /// Runs `script` against a fresh `ws_methods` server; panics with its output on failure.
 fn run(script: &str) {
+    run_against(script, |addr| Box::pin(examples::ws_methods::start(addr)));
+}
+
+/// Runs `script` against a fresh server from `start`; panics with its output on failure.
+fn run_against(script: &str, start: Start) {
     let Some(python) = python() else { return };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -33,7 +51,7 @@ fn run(script: &str) {
         .build()
         .unwrap();
     let server = runtime
-        .block_on(examples::ws_methods::start("127.0.0.1:0"))
+        .block_on(start("127.0.0.1:0"))
         .expect("the server starts");
     let port = server.local_addr().unwrap().port();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -87,4 +105,18 @@ fn wsjsonrpc_client_unchanged() {
 #[test]
 fn websockets_library_frames() {
     run("websockets_client.py");
+}
+
+#[test]
+fn wsjsonrpc_readme_clients_against_its_math_sum_server() {
+    run_against("wsjsonrpc_math_sum.py", |addr| {
+        Box::pin(examples::seeds::math_sum::start(addr))
+    });
+}
+
+#[test]
+fn aiohttp_json_rpc_readme_client_against_its_ping_server() {
+    run_against("aiohttp_ping.py", |addr| {
+        Box::pin(examples::seeds::ping::start(addr))
+    });
 }

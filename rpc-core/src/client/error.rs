@@ -117,6 +117,32 @@ impl From<Error> for ClientError {
     }
 }
 
+/// A method that calls another end (its client, over a
+/// [`Peer`](crate::connection::Peer), or another server) answers with the
+/// other end's error unchanged, or with a server error (`-32000`) saying
+/// why the call failed; so `?` works on such calls.
+///
+/// ```
+/// use rpc_core::client::ClientError;
+/// use rpc_core::{Error, ErrorCode};
+///
+/// let refused = Error::new(ErrorCode::new(7), "no");
+/// assert_eq!(Error::from(ClientError::from(refused.clone())), refused);
+///
+/// let broken = Error::from(ClientError::transport("connection reset"));
+/// assert_eq!(broken.code(), ErrorCode::SERVER_ERROR);
+/// assert!(broken.data().unwrap().get().contains("connection reset"));
+/// ```
+impl From<ClientError> for Error {
+    fn from(err: ClientError) -> Self {
+        match err.call_error() {
+            Some(error) => error.clone(),
+            None => Error::new(ErrorCode::SERVER_ERROR, "A call to another end failed")
+                .with_data(&err.to_string()),
+        }
+    }
+}
+
 impl fmt::Debug for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.kind {

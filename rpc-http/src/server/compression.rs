@@ -2,12 +2,21 @@
 //! `Content-Encoding` of requests read as the decompression layer expects.
 
 use http::header::{HeaderValue, CONTENT_ENCODING};
-use tower_http::compression::predicate::{Predicate, SizeAbove};
-use tower_http::compression::CompressionLayer;
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
+use tower_http::compression::{
+    predicate::{Predicate, SizeAbove},
+    CompressionLayer,
+};
 
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
 use crate::handoff::SkipCompression;
 
 /// Which encodings the server compresses answers with, and from what size.
+///
+/// An encoding is offered when it is both on here and compiled in: gzip
+/// with the `gzip` feature (on by default), brotli with `br`, zstd with
+/// `zstd`. Requests compressed with a compiled-in encoding are read; others
+/// are refused with `415`.
 ///
 /// ```
 /// use rpc_http::Compression;
@@ -48,29 +57,32 @@ impl Compression {
         }
     }
 
-    /// Whether to offer gzip.
+    /// Whether to offer gzip (with the `gzip` feature).
     #[must_use]
     pub fn gzip(mut self, on: bool) -> Self {
         self.gzip = on;
         self
     }
 
-    /// Whether to offer brotli.
+    /// Whether to offer brotli (with the `br` feature).
     #[must_use]
     pub fn br(mut self, on: bool) -> Self {
         self.br = on;
         self
     }
 
-    /// Whether to offer zstd.
+    /// Whether to offer zstd (with the `zstd` feature).
     #[must_use]
     pub fn zstd(mut self, on: bool) -> Self {
         self.zstd = on;
         self
     }
 
+    /// Whether some encoding is both on and compiled in.
     pub(super) fn is_on(self) -> bool {
-        self.gzip || self.br || self.zstd
+        (self.gzip && cfg!(feature = "gzip"))
+            || (self.br && cfg!(feature = "br"))
+            || (self.zstd && cfg!(feature = "zstd"))
     }
 
     /// The smallest answer, in bytes, worth compressing.
@@ -80,6 +92,7 @@ impl Compression {
         self
     }
 
+    #[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
     pub(super) fn layer(self) -> CompressionLayer<impl Predicate> {
         let mut layer = CompressionLayer::new().no_deflate();
         if !self.gzip {
@@ -97,9 +110,11 @@ impl Compression {
 }
 
 /// Leaves alone the answers of methods that called [`skip_compression`](crate::skip_compression).
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
 #[derive(Debug, Clone, Copy)]
 struct NotSkipped;
 
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
 impl Predicate for NotSkipped {
     fn should_compress<B>(&self, response: &http::Response<B>) -> bool
     where
@@ -121,16 +136,16 @@ pub(super) enum Coding {
 impl Coding {
     /// One token of a `Content-Encoding` list. Codings are case-insensitive
     /// and `x-gzip` is `gzip` (RFC 9110, 8.4.1); `None` for one the server
-    /// cannot undo.
+    /// cannot undo (unknown, or not compiled in).
     fn from_token(token: &str) -> Option<Self> {
         let known = |name: &str| token.eq_ignore_ascii_case(name);
         if known("identity") {
             Some(Coding::Identity)
-        } else if known("gzip") || known("x-gzip") {
+        } else if cfg!(feature = "gzip") && (known("gzip") || known("x-gzip")) {
             Some(Coding::Gzip)
-        } else if known("br") {
+        } else if cfg!(feature = "br") && known("br") {
             Some(Coding::Br)
-        } else if known("zstd") {
+        } else if cfg!(feature = "zstd") && known("zstd") {
             Some(Coding::Zstd)
         } else {
             None
@@ -188,13 +203,26 @@ mod tests {
         Coding::of_request(&headers)
     }
 
+    /// `coding` when its feature is compiled in; `None` otherwise.
+    fn compiled(coding: Coding, feature_on: bool) -> Option<Coding> {
+        feature_on.then_some(coding)
+    }
+
     #[test]
     fn a_request_coding_is_read_in_any_spelling_and_refused_when_stacked() {
+        let gzip = compiled(Coding::Gzip, cfg!(feature = "gzip"));
         assert_eq!(coding(&[]), Some(Coding::Identity));
-        assert_eq!(coding(&["GZip"]), Some(Coding::Gzip));
-        assert_eq!(coding(&["x-gzip"]), Some(Coding::Gzip));
-        assert_eq!(coding(&["identity, br", "identity"]), Some(Coding::Br));
-        assert_eq!(coding(&["ZSTD"]), Some(Coding::Zstd));
+        assert_eq!(coding(&["identity", "IDENTITY"]), Some(Coding::Identity));
+        assert_eq!(coding(&["GZip"]), gzip);
+        assert_eq!(coding(&["x-gzip"]), gzip);
+        assert_eq!(
+            coding(&["identity, br", "identity"]),
+            compiled(Coding::Br, cfg!(feature = "br"))
+        );
+        assert_eq!(
+            coding(&["ZSTD"]),
+            compiled(Coding::Zstd, cfg!(feature = "zstd"))
+        );
         assert_eq!(coding(&["gzip, br"]), None);
         assert_eq!(coding(&["gzip", "gzip"]), None);
         assert_eq!(coding(&["deflate"]), None);

@@ -10,6 +10,7 @@ use http::header::{
 use http::Request;
 use hyper::body::Incoming;
 use tower_http::cors::{Any, CorsLayer};
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
 use tower_http::decompression::RequestDecompressionLayer;
 
 use super::compression::Compression;
@@ -30,6 +31,7 @@ pub(super) fn default_cors() -> CorsLayer {
 
 /// The service stack for requests that need the layers: CORS (when the
 /// server has a policy), compression of answers, decompression of requests.
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
 pub(super) fn stack(
     rpc: RpcService,
     cors: Option<CorsLayer>,
@@ -40,6 +42,17 @@ pub(super) fn stack(
         .layer(compression.layer())
         .layer(RequestDecompressionLayer::new())
         .service(rpc)
+}
+
+/// The service stack for requests that need the layers: CORS (when the
+/// server has a policy); no encoding is compiled in.
+#[cfg(not(any(feature = "gzip", feature = "br", feature = "zstd")))]
+pub(super) fn stack(
+    rpc: RpcService,
+    cors: Option<CorsLayer>,
+    _compression: Compression,
+) -> impl Layered {
+    tower::ServiceBuilder::new().option_layer(cors).service(rpc)
 }
 
 /// The service stack a connection's layered requests go through.

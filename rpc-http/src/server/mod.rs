@@ -77,7 +77,7 @@ pub use tls::TlsConfig;
 /// | [`header_read_timeout`](Self::header_read_timeout) | 30 s (a connection with no request in flight that delivers no request head for this long is closed: slow, silent and idle clients alike) |
 /// | [`shutdown_timeout`](Self::shutdown_timeout) | 30 s (then remaining connections are closed) |
 /// | [`cors`](Self::cors) | any origin, `POST`/`GET`/`OPTIONS`, any header, preflight cached 1 day |
-/// | [`compression`](Self::compression) | gzip, brotli and zstd for answers of 1 KiB or more, by `Accept-Encoding`; compressed requests accepted |
+/// | [`compression`](Self::compression) | the compiled-in encodings (gzip by default; brotli and zstd with the `br` and `zstd` features) for answers of 1 KiB or more, by `Accept-Encoding`; requests compressed with them accepted |
 ///
 /// plus the per-request options of [`HttpConfig`].
 ///

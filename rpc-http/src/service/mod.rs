@@ -202,6 +202,7 @@ impl RpcService {
     }
 
     /// WebSocket connections still being served.
+    #[cfg(feature = "ws")]
     pub(crate) fn websockets(&self) -> &TaskTracker {
         &self.shared.websockets
     }
@@ -213,6 +214,7 @@ impl RpcService {
     }
 
     /// Shares the server's connection slots with WebSocket connections.
+    #[cfg(feature = "ws")]
     pub(crate) fn share_connection_slots(&self, slots: Arc<tokio::sync::Semaphore>) {
         let _ = self.shared.connection_slots.set(slots);
     }

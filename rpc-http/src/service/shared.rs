@@ -27,6 +27,7 @@ pub(super) struct Shared {
     pub(super) cancel_background: CancellationToken,
     pub(super) stats: Option<Stats>,
     /// WebSocket connections being served.
+    #[cfg(feature = "ws")]
     pub(super) websockets: TaskTracker,
     /// Asks WebSocket connections to finish gracefully (the server shutting down).
     pub(super) closing: CancellationToken,
@@ -74,6 +75,7 @@ impl Shared {
             cancel_background: CancellationToken::new(),
             config,
             stats,
+            #[cfg(feature = "ws")]
             websockets: TaskTracker::new(),
             closing: CancellationToken::new(),
             connection_slots: OnceLock::new(),

@@ -77,9 +77,69 @@ pub struct WsClientBuilder {
     headers: HeaderMap,
     config: WsConfig,
     connect_timeout: Option<Duration>,
+    #[cfg(feature = "tls")]
+    roots: Vec<Vec<u8>>,
 }
 
 impl WsClientBuilder {
+    /// The opening request: the upgrade, with the builder's headers.
+    fn opening_request(&self, uri: &Uri, host: &str) -> Result<Request<Empty<Bytes>>, Error> {
+        let mut request = Request::new(Empty::<Bytes>::new());
+        *request.uri_mut() = uri.path_and_query().map_or_else(
+            || Uri::from_static("/"),
+            |path| Uri::try_from(path.as_str()).unwrap_or_else(|_| Uri::from_static("/")),
+        );
+        let headers = request.headers_mut();
+        let authority = uri.authority().map_or(host, |authority| authority.as_str());
+        headers.insert(
+            HOST,
+            HeaderValue::try_from(authority).map_err(Error::invalid_uri)?,
+        );
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+        headers.insert(
+            "sec-websocket-key",
+            HeaderValue::try_from(fastwebsockets::handshake::generate_key())
+                .expect("a base64 key is a header value"),
+        );
+        headers.insert("sec-websocket-version", HeaderValue::from_static("13"));
+        for (name, value) in &self.headers {
+            headers.append(name, value.clone());
+        }
+        Ok(request)
+    }
+
+    /// TLS (HTTP/1.1 by ALPN: the upgrade is an HTTP/1.1 affair), then the handshake.
+    #[cfg(feature = "tls")]
+    async fn handshake_tls(
+        &self,
+        request: Request<Empty<Bytes>>,
+        stream: TcpStream,
+        host: &str,
+    ) -> Result<Socket, Error> {
+        let mut config = crate::client::tls_client_config(&self.roots)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|err| Error::invalid_uri(format!("`{host}` is not a server name: {err}")))?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, stream)
+            .await
+            .map_err(Error::tls)?;
+        handshake(request, stream).await
+    }
+
+    #[cfg(not(feature = "tls"))]
+    async fn handshake_tls(
+        &self,
+        _request: Request<Empty<Bytes>>,
+        _stream: TcpStream,
+        _host: &str,
+    ) -> Result<Socket, Error> {
+        Err(Error::invalid_uri(
+            "wss:// needs the `tls` feature of rpc-http",
+        ))
+    }
+
     /// Serves `router` to the server: its requests and notifications to this
     /// client are answered by it.
     #[must_use]
@@ -103,6 +163,15 @@ impl WsClientBuilder {
         self
     }
 
+    /// Trusts this PEM certificate (a private CA, or a self-signed server)
+    /// besides the public roots, for `wss://`.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn root_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.roots.push(pem.to_vec());
+        self
+    }
+
     /// How long connecting, with the opening handshake, may take (default 30 s).
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -110,7 +179,7 @@ impl WsClientBuilder {
         self
     }
 
-    /// Connects to `url` (`ws://host:port/path`).
+    /// Connects to `url` (`ws://host:port/path`, or `wss://` with the `tls` feature).
     pub async fn connect(self, url: &str) -> Result<WsClient, Error> {
         let limit = self.connect_timeout.unwrap_or(Duration::from_secs(30));
         tokio::time::timeout(limit, self.open(url))
@@ -120,48 +189,29 @@ impl WsClientBuilder {
 
     async fn open(self, url: &str) -> Result<WsClient, Error> {
         let uri: Uri = url.parse().map_err(Error::invalid_uri)?;
-        if uri.scheme_str() != Some("ws") {
-            return Err(Error::invalid_uri(format!("`{url}` is not a ws:// URL")));
-        }
+        let secure = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            _ => {
+                return Err(Error::invalid_uri(format!(
+                    "`{url}` is not a ws:// or wss:// URL"
+                )))
+            }
+        };
         let host = uri
             .host()
             .ok_or_else(|| Error::invalid_uri(format!("`{url}` has no host")))?;
-        let port = uri.port_u16().unwrap_or(80);
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
         let stream = TcpStream::connect((host, port))
             .await
             .map_err(Error::connect)?;
         let _ = stream.set_nodelay(true);
-        let mut request = Request::new(Empty::<Bytes>::new());
-        *request.uri_mut() = uri.path_and_query().map_or_else(
-            || Uri::from_static("/"),
-            |path| Uri::try_from(path.as_str()).unwrap_or_else(|_| Uri::from_static("/")),
-        );
-        let headers = request.headers_mut();
-        let authority = uri.authority().map_or(host, |authority| authority.as_str());
-        headers.insert(
-            HOST,
-            HeaderValue::try_from(authority).map_err(Error::invalid_uri)?,
-        );
-        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
-        headers.insert(
-            "sec-websocket-key",
-            HeaderValue::try_from(fastwebsockets::handshake::generate_key())
-                .expect("a base64 key is a header value"),
-        );
-        headers.insert("sec-websocket-version", HeaderValue::from_static("13"));
-        for (name, value) in &self.headers {
-            headers.append(name, value.clone());
-        }
-        let (socket, _response) = fastwebsockets::handshake::client(&Spawn, request, stream)
-            .await
-            .map_err(|err| match err {
-                fastwebsockets::WebSocketError::InvalidStatusCode(code) => Error::http_status(
-                    http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::BAD_GATEWAY),
-                    String::new(),
-                ),
-                other => Error::connect(other),
-            })?;
+        let request = self.opening_request(&uri, host)?;
+        let socket = if secure {
+            self.handshake_tls(request, stream, host).await?
+        } else {
+            handshake(request, stream).await?
+        };
         let connection = Connection::new(
             Arc::new(self.router),
             Context::new(),
@@ -186,6 +236,26 @@ impl WsClientBuilder {
             inner: Arc::new(Inner { closing }),
         })
     }
+}
+
+/// An upgraded socket, whatever carries it.
+type Socket = fastwebsockets::WebSocket<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
+
+/// The opening handshake over `stream`; a status other than `101` is an HTTP error.
+async fn handshake<S>(request: Request<Empty<Bytes>>, stream: S) -> Result<Socket, Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (socket, _response) = fastwebsockets::handshake::client(&Spawn, request, stream)
+        .await
+        .map_err(|err| match err {
+            fastwebsockets::WebSocketError::InvalidStatusCode(code) => Error::http_status(
+                http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::BAD_GATEWAY),
+                String::new(),
+            ),
+            other => Error::connect(other),
+        })?;
+    Ok(socket)
 }
 
 /// Runs hyper's handshake connection on Tokio.

@@ -56,3 +56,50 @@ async fn calls_go_both_ways_on_one_socket() {
     server.shutdown();
     within(server.stopped()).await;
 }
+
+#[tokio::test]
+async fn wss_with_a_private_root_and_calls_both_ways() {
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_pem = cert.pem();
+    let tls =
+        rpc_http::TlsConfig::from_pem(cert_pem.as_bytes(), signing_key.serialize_pem().as_bytes())
+            .unwrap();
+    let server = rpc_http::Server::bind("127.0.0.1:0")
+        .mount("/", calculator())
+        .tls(tls)
+        .start()
+        .await
+        .unwrap();
+    let url = format!("wss://localhost:{}/", server.local_addr().unwrap().port());
+
+    let mut answers = Router::new();
+    answers
+        .method("answer", |params: Params<'_>, _: &Context| {
+            let (question,): (String,) = params.decode(&["question"])?;
+            Ok::<_, Error>(format!("yes to {question}"))
+        })
+        .unwrap();
+    let client = within(
+        WsClient::builder()
+            .root_certificate_pem(cert_pem.as_bytes())
+            .router(answers)
+            .connect(&url),
+    )
+    .await
+    .unwrap();
+    let calls = Client::new(client.clone());
+    let sum: i64 = within(calls.request("add", (1, 2))).await.unwrap();
+    assert_eq!(sum, 3);
+    let answer: String = within(calls.request("ask_client", ("tea?",)))
+        .await
+        .unwrap();
+    assert_eq!(answer, "yes to tea?");
+
+    // Without the private root the server is not trusted; plain ws:// to the TLS port fails.
+    assert!(within(WsClient::connect(&url)).await.is_err());
+    let plain = url.replace("wss://", "ws://");
+    assert!(within(WsClient::connect(&plain)).await.is_err());
+    server.shutdown();
+    within(server.stopped()).await;
+}
