@@ -4,6 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
+/// The shortest timeout a setter takes.
+const SHORTEST_TIMEOUT: Duration = Duration::from_millis(1);
+
 /// Settings of a [`RedisBroker`](crate::RedisBroker).
 ///
 /// | option | default | what it does |
@@ -11,6 +14,7 @@ use std::time::Duration;
 /// | [`url`](Self::url) | given | `redis://[user:password@]host:port[/db]`, or `redis+unix:///path` |
 /// | [`prefix`](Self::prefix) | `rpc:` | starts every channel and key, so that services can share a Redis |
 /// | [`publish_queue`](Self::publish_queue) | 4096 messages | published messages waiting to go to Redis; a publish to a full queue fails at once |
+/// | [`pipeline`](Self::pipeline) | 256 messages | the most queued messages sent in one round trip |
 /// | [`command_timeout`](Self::command_timeout) | 2 s | a command unanswered this long fails (its messages count as lost) |
 /// | [`connect_timeout`](Self::connect_timeout) | 2 s | one connection attempt |
 /// | [`reconnect_delay`](Self::reconnect_delay) | 50 ms to 2 s | between attempts after the connection is lost, doubling up to the maximum; attempts never stop |
@@ -29,6 +33,7 @@ pub struct RedisConfig {
     pub(crate) url: String,
     pub(crate) prefix: String,
     pub(crate) publish_queue: usize,
+    pub(crate) pipeline: usize,
     pub(crate) command_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) reconnect_min: Duration,
@@ -41,6 +46,7 @@ impl fmt::Debug for RedisConfig {
         f.debug_struct("RedisConfig")
             .field("prefix", &self.prefix)
             .field("publish_queue", &self.publish_queue)
+            .field("pipeline", &self.pipeline)
             .field("command_timeout", &self.command_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field(
@@ -58,6 +64,7 @@ impl RedisConfig {
             url: url.into(),
             prefix: "rpc:".to_owned(),
             publish_queue: 4096,
+            pipeline: 256,
             command_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(2),
             reconnect_min: Duration::from_millis(50),
@@ -94,15 +101,29 @@ impl RedisConfig {
         self
     }
 
+    /// The most queued messages sent to Redis in one round trip (at least 1).
+    pub fn pipeline(&self) -> usize {
+        self.pipeline
+    }
+
+    /// Sets [`pipeline`](Self::pipeline): larger sends fewer round trips
+    /// under load; a lost round trip loses all its messages.
+    #[must_use]
+    pub fn with_pipeline(mut self, messages: usize) -> Self {
+        self.pipeline = messages.max(1);
+        self
+    }
+
     /// How long a command may wait for its answer.
     pub fn command_timeout(&self) -> Duration {
         self.command_timeout
     }
 
-    /// Sets [`command_timeout`](Self::command_timeout).
+    /// Sets [`command_timeout`](Self::command_timeout) (at least 1 ms).
     #[must_use]
     pub fn with_command_timeout(mut self, timeout: Duration) -> Self {
-        self.command_timeout = timeout;
+        // Zero would fail every command before Redis could answer.
+        self.command_timeout = timeout.max(SHORTEST_TIMEOUT);
         self
     }
 
@@ -111,10 +132,10 @@ impl RedisConfig {
         self.connect_timeout
     }
 
-    /// Sets [`connect_timeout`](Self::connect_timeout).
+    /// Sets [`connect_timeout`](Self::connect_timeout) (at least 1 ms).
     #[must_use]
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = timeout.max(SHORTEST_TIMEOUT);
         self
     }
 

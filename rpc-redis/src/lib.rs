@@ -24,13 +24,17 @@
 //! # }
 //! ```
 //!
+//! Running many processes behind a load balancer, and what happens when
+//! one dies: `docs/SCALING.md` in the repository.
+//!
 //! # How it works
 //!
 //! - `Topics::publish` hands the encoded notification to the broker, which
 //!   sends it to Redis (`PUBLISH` on the topic's channel; a retained topic
 //!   through a script that also stores and numbers it). It does not wait:
 //!   a queue (4096 messages) holds what is on its way, and one task sends
-//!   it in publish order, many messages to a round trip.
+//!   it in publish order, up to 256 messages to a round trip (both set in
+//!   [`RedisConfig`]).
 //! - Each process subscribes to the channels of the topics its own
 //!   connections (and feeds) subscribe to, and no others: the first
 //!   subscriber of a topic in a process subscribes the process, the last

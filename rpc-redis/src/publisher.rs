@@ -11,9 +11,6 @@ use crate::broker::Inner;
 use crate::stats::Counters;
 use crate::wire::PUBLISH_RETAINED;
 
-/// The most messages sent in one pipeline.
-const MOST_PER_ROUND_TRIP: usize = 256;
-
 /// A message on its way to Redis.
 pub(crate) struct Outgoing {
     pub(crate) topic: Box<str>,
@@ -25,9 +22,10 @@ pub(crate) struct Outgoing {
 /// connection keeps the order of publishes; what queued up meanwhile goes
 /// in one pipeline. A message whose command fails is lost, never sent again.
 pub(crate) async fn publish_queued(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
-    let mut batch = Vec::with_capacity(MOST_PER_ROUND_TRIP);
+    let most = inner.config.pipeline;
+    let mut batch = Vec::with_capacity(most);
     let mut redis = inner.redis.clone();
-    while queue.recv_many(&mut batch, MOST_PER_ROUND_TRIP).await > 0 {
+    while queue.recv_many(&mut batch, most).await > 0 {
         let mut pipeline = redis::pipe();
         pipeline.ignore_errors();
         for outgoing in &batch {
