@@ -42,7 +42,12 @@ fn redis_server_present() -> bool {
     if std::env::var_os("RPC_REQUIRE_INTEROP").is_some() {
         panic!("{why}; RPC_REQUIRE_INTEROP is set, so this is a failure");
     }
-    eprintln!("\n*** {why} ***\n");
+    // Straight to the process's standard error, once: `eprintln!` would be
+    // captured, and shown only for a failing test.
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        let _ = writeln!(std::io::stderr(), "\n*** {why} ***\n");
+    });
     false
 }
 
