@@ -33,9 +33,12 @@ fi
 # redis-server (Debian's package) for the multi-process tests (tests/tests/redis):
 # each test starts its own on a free loopback port.
 if ! command -v redis-server >/dev/null 2>&1; then
+    # Root runs apt-get itself; anyone else through sudo, without a prompt.
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
     if command -v apt-get >/dev/null 2>&1; then
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null ||
+        "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+            "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null ||
             echo 'setup: could not install redis-server; the Redis tests will be skipped (a failure under RPC_REQUIRE_INTEROP=1)' >&2
     else
         echo 'setup: no apt-get; install redis-server by hand for the Redis tests' >&2
