@@ -111,6 +111,17 @@ impl RedisBroker {
             .set_protocol(ProtocolVersion::RESP3);
         let client =
             Client::open(info.set_redis_settings(settings)).map_err(ConnectError::invalid_url)?;
+        // One plain connection first: the manager below retries a refusal
+        // (a wrong password, say) until the timeout, hiding why.
+        let first = tokio::time::timeout(
+            config.connect_timeout,
+            client.get_multiplexed_async_connection(),
+        );
+        match first.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => return Err(ConnectError::failed(err)),
+            Err(_) => return Err(ConnectError::failed(timed_out())),
+        }
         // The push handler needs the broker, which needs the connection
         // that holds the handler: it finds the broker through this.
         let route: Arc<OnceLock<Weak<Inner>>> = Arc::default();
@@ -143,7 +154,7 @@ impl RedisBroker {
             wake: Notify::new(),
         });
         let _ = route.set(Arc::downgrade(&inner));
-        inner.ping().await.map_err(ConnectError::unreachable)?;
+        inner.ping().await.map_err(ConnectError::failed)?;
         inner.counters.connected.store(true, Ordering::Release);
         tracing::info!(prefix = %inner.config.prefix, "connected to Redis");
         tokio::spawn(crate::subscriber::keep_subscriptions(Arc::clone(&inner)));

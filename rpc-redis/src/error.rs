@@ -16,6 +16,7 @@ pub struct ConnectError {
 enum Kind {
     InvalidUrl,
     Unreachable,
+    Refused,
 }
 
 impl ConnectError {
@@ -26,9 +27,19 @@ impl ConnectError {
         }
     }
 
-    pub(crate) fn unreachable(source: redis::RedisError) -> Self {
+    /// Sorts a failed first round trip: Redis answered with a refusal
+    /// (a password wanted or wrong, no RESP3), or did not answer at all.
+    pub(crate) fn failed(source: redis::RedisError) -> Self {
+        let answered = !(source.is_io_error()
+            || source.is_timeout()
+            || source.is_connection_refusal()
+            || source.is_connection_dropped());
         Self {
-            kind: Kind::Unreachable,
+            kind: if answered {
+                Kind::Refused
+            } else {
+                Kind::Unreachable
+            },
             source,
         }
     }
@@ -42,6 +53,12 @@ impl ConnectError {
     pub fn is_unreachable(&self) -> bool {
         self.kind == Kind::Unreachable
     }
+
+    /// Whether Redis answered but would not take the broker: a password
+    /// wanted or wrong, or a Redis older than 6 (no RESP3).
+    pub fn is_refused(&self) -> bool {
+        self.kind == Kind::Refused
+    }
 }
 
 impl fmt::Display for ConnectError {
@@ -49,6 +66,7 @@ impl fmt::Display for ConnectError {
         match self.kind {
             Kind::InvalidUrl => write!(f, "invalid Redis URL: {}", self.source),
             Kind::Unreachable => write!(f, "Redis is unreachable: {}", self.source),
+            Kind::Refused => write!(f, "Redis refused the connection: {}", self.source),
         }
     }
 }

@@ -4,5 +4,6 @@
 //! example), then drives them with WebSocket clients.
 
 mod across_processes;
+mod connect;
 mod restart;
 mod support;
