@@ -26,6 +26,6 @@
 #![deny(warnings)]
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    examples::redis_node::main().await
+async fn main() -> std::process::ExitCode {
+    examples::redis_node::run().await
 }

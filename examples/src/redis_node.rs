@@ -107,6 +107,18 @@ pub async fn start(
     Ok(server)
 }
 
+/// [`main`], with its error said plainly on standard error and exit
+/// status 1, for the binaries.
+pub async fn run() -> std::process::ExitCode {
+    match main().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("redis_node: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// The program: `--redis <url>` (default `redis://127.0.0.1:6379`),
 /// `--listen <addr>` (default `127.0.0.1:3000`), `--name <name>` (default
 /// `node`). Prints `LISTENING <addr>` once it serves; logs to standard
@@ -122,13 +134,16 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut name = "node".to_owned();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--redis" => redis = value,
-            "--listen" => listen = value,
-            "--name" => name = value,
-            other => return Err(format!("unknown option {other}; see the file's header").into()),
-        }
+        let slot = match flag.as_str() {
+            "--redis" => &mut redis,
+            "--listen" => &mut listen,
+            "--name" => &mut name,
+            other => return Err(format!(
+                "unknown option `{other}` (options: --redis <url>, --listen <addr>, --name <name>)"
+            )
+            .into()),
+        };
+        *slot = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
     }
     let server = start(&name, &listen, &redis).await?;
     println!("LISTENING {}", server.local_addr().expect("a TCP address"));

@@ -3,6 +3,6 @@
 //! own package's binaries, not of another package's examples.
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    examples::redis_node::main().await
+async fn main() -> std::process::ExitCode {
+    examples::redis_node::run().await
 }
