@@ -138,10 +138,10 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--redis" => &mut redis,
             "--listen" => &mut listen,
             "--name" => &mut name,
-            other => return Err(format!(
-                "unknown option `{other}` (options: --redis <url>, --listen <addr>, --name <name>)"
-            )
-            .into()),
+            other => {
+                let options = "--redis <url>, --listen <addr>, --name <name>";
+                return Err(format!("unknown option `{other}` (options: {options})").into());
+            }
         };
         *slot = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
     }
