@@ -2,8 +2,9 @@
 # One-time set-up on a fresh machine that has the Rust toolchain and Python:
 # the rustfmt and clippy components, every crate the workspace needs,
 # cargo-deny, the nightly toolchain and cargo-fuzz for the fuzz targets, the
-# Python clients the interop tests drive, and Chromium with chromedriver for
-# the explorer's browser test. Idempotent: what is there is kept.
+# Python clients the interop tests drive, redis-server for the multi-process
+# tests, and Chromium with chromedriver for the explorer's browser test.
+# Idempotent: what is there is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,11 +31,31 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s tests/interop/requirements.txt "$venv
     cp tests/interop/requirements.txt "$venv/requirements.txt"
 fi
 
-# Headless Chromium and its WebDriver server, for the explorer's browser test
-# (tests/tests/explorer): Debian's packages.
+# Headless Chromium and its WebDriver server (Debian's packages), for the
+# explorer's browser test (tests/tests/explorer).
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
+    if command -v apt-get >/dev/null 2>&1; then
+        "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+            "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null ||
+            echo 'setup: could not install chromium and chromium-driver; the browser tests will be skipped (a failure under RPC_REQUIRE_INTEROP=1)' >&2
+    else
+        echo 'setup: no apt-get; install Chromium and chromedriver by hand for the browser tests' >&2
+    fi
+fi
+
+# redis-server (Debian's package) for the multi-process tests (tests/tests/redis):
+# each test starts its own on a free loopback port.
+if ! command -v redis-server >/dev/null 2>&1; then
+    # Root runs apt-get itself; anyone else through sudo, without a prompt.
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
+    if command -v apt-get >/dev/null 2>&1; then
+        "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+            "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null ||
+            echo 'setup: could not install redis-server; the Redis tests will be skipped (a failure under RPC_REQUIRE_INTEROP=1)' >&2
+    else
+        echo 'setup: no apt-get; install redis-server by hand for the Redis tests' >&2
+    fi
 fi

@@ -3,6 +3,7 @@
 
 pub mod arithmetic;
 pub mod calculator;
+pub mod redis_node;
 pub mod seeds;
 pub mod spec_methods;
 pub mod ws_methods;

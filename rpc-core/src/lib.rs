@@ -124,7 +124,7 @@ pub use protocol::{error_response, Id, Request};
 pub use router::{Router, RouterError, NAMESPACE_SEPARATOR, RESERVED_PREFIX};
 pub use session::{Identity, Session};
 pub use subscription::Subscription;
-pub use topics::{TopicMethods, Topics};
+pub use topics::{Broker, LocalTopics, TopicFeed, TopicMethods, Topics};
 #[cfg(feature = "schemars")]
 pub use type_schema::MakeSchema;
 pub use type_schema::TypeSchema;

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! ws_bench server <floor|ours|jsonrpsee> <port>
+//! ws_bench server ours <port> <redis_url>
 //! ws_bench load <url> <add|echo4k|batch10> <connections> <in_flight> <seconds> [server_pid]
-//! ws_bench fanout <url> <subscribers> <rounds> [server_pid]
+//! ws_bench fanout <url[,url...]> <subscribers> <rounds> [server_pid]
 //! ws_bench idle <url> <connections> <server_pid>
 //! ws_bench check <url>
 //! ```
@@ -26,6 +27,9 @@
 //!   ping every 30 s, idle timeout 90 s), `max_connections` raised to 20,000;
 //!   `add`, `echo`, `publish` from `#[rpc]`, merged with `Topics::methods()`
 //!   of a `Topics` declaring `bench`. A publish is `Topics::publish`.
+//!   Given a Redis URL, the topics have a `rpc_redis::RedisBroker` on it
+//!   (defaults): run several, and a publish on one reaches the subscribers
+//!   of all (`publish` then answers 0).
 //! - `floor`: what a competent engineer writes by hand on fastwebsockets +
 //!   serde_json. A tokio `TcpListener` (`TCP_NODELAY` on), hyper 1.x `http1`
 //!   with upgrades answering the upgrade with `fastwebsockets::upgrade`
@@ -81,8 +85,9 @@
 //!   (CPU times over the counted window, from `/proc/<pid>/task/*/schedstat`;
 //!   0 without a pid). A connection that has not finished 5 s after the end
 //!   counts as an error (stalled).
-//! - `fanout`: `subscribers` sockets each call `subscribe(["bench"])`, plus
-//!   one publisher. Per round the publisher calls `publish(["round-<k>"])`;
+//! - `fanout`: `subscribers` sockets each call `subscribe(["bench"])`
+//!   (spread evenly over the URLs, when several are given), plus one
+//!   publisher (on the first URL). Per round the publisher calls `publish(["round-<k>"])`;
 //!   the time from just before that write to the moment the last subscriber
 //!   has read the notification (one carrying `"round-<k>"`) is the round's
 //!   time. The server's CPU time from before the publish to 50 ms after the
@@ -143,8 +148,9 @@ use tokio::sync::{mpsc, Notify};
 mod common;
 
 const USAGE: &str = "usage: ws_bench server <floor|ours|jsonrpsee> <port>\n       \
+     ws_bench server ours <port> <redis_url>\n       \
      ws_bench load <url> <add|echo4k|batch10> <connections> <in_flight> <seconds> [server_pid]\n       \
-     ws_bench fanout <url> <subscribers> <rounds> [server_pid]\n       \
+     ws_bench fanout <url[,url...]> <subscribers> <rounds> [server_pid]\n       \
      ws_bench idle <url> <connections> <server_pid>\n       \
      ws_bench check <url>";
 
@@ -181,7 +187,11 @@ fn main() -> ExitCode {
         ["server", kind, port] => port
             .parse::<u16>()
             .map_err(|_| format!("bad port `{port}`").into())
-            .and_then(|port| serve(kind, port)),
+            .and_then(|port| serve(kind, port, None)),
+        ["server", "ours", port, redis_url] => port
+            .parse::<u16>()
+            .map_err(|_| format!("bad port `{port}`").into())
+            .and_then(|port| serve("ours", port, Some(redis_url))),
         ["load", url, workload, connections, in_flight, seconds, rest @ ..] if rest.len() <= 1 => {
             parse_load(
                 url,
@@ -219,11 +229,11 @@ fn current_thread() -> Result<tokio::runtime::Runtime, BoxError> {
 
 // ------------------------------------------------------------------ servers
 
-fn serve(kind: &str, port: u16) -> Result<(), BoxError> {
+fn serve(kind: &str, port: u16, redis_url: Option<&str>) -> Result<(), BoxError> {
     let runtime = current_thread()?;
     runtime.block_on(async {
         match kind {
-            "ours" => ours(port).await,
+            "ours" => ours(port, redis_url).await,
             "floor" => floor_server(port).await,
             "jsonrpsee" => jsonrpsee_server(port).await,
             other => Err(format!("unknown server `{other}`").into()),
@@ -254,9 +264,14 @@ impl WsBench {
     }
 }
 
-/// rpc-http's server with its production defaults and room for 20,000 connections.
-async fn ours(port: u16) -> Result<(), BoxError> {
-    let topics = Topics::new().topic(TOPIC);
+/// rpc-http's server with its production defaults and room for 20,000
+/// connections; with a Redis URL, its topics go through a Redis broker.
+async fn ours(port: u16, redis_url: Option<&str>) -> Result<(), BoxError> {
+    let mut topics = Topics::new().topic(TOPIC);
+    if let Some(url) = redis_url {
+        let broker = rpc_redis::RedisBroker::connect(rpc_redis::RedisConfig::new(url)).await?;
+        topics = topics.with_broker(broker);
+    }
     let mut router = WsBench {
         topics: topics.clone(),
     }
@@ -1431,7 +1446,8 @@ async fn drive(
 // ------------------------------------------------------------------ fan-out
 
 struct FanoutRun {
-    target: Target,
+    /// Subscribers are spread over these; the publisher uses the first.
+    targets: Vec<Target>,
     subscribers: usize,
     rounds: usize,
     pid: Option<u32>,
@@ -1444,7 +1460,10 @@ fn parse_fanout(
     pid: Option<&str>,
 ) -> Result<FanoutRun, BoxError> {
     Ok(FanoutRun {
-        target: Target::parse(url)?,
+        targets: url
+            .split(',')
+            .map(Target::parse)
+            .collect::<Result<_, _>>()?,
         subscribers: subscribers.parse()?,
         rounds: rounds.parse()?,
         pid: pid.map(str::parse).transpose()?,
@@ -1485,12 +1504,20 @@ async fn call(ws: &mut Ws, method: &str, params: &str, id: u64) -> Result<String
 
 async fn fanout(run: FanoutRun) -> Result<(), BoxError> {
     need_files(run.subscribers + 1)?;
-    let subscribed = open_many(&run.target, run.subscribers, |mut ws| async move {
-        call(&mut ws, "subscribe", &format!(r#"["{TOPIC}"]"#), 1).await?;
-        Ok(ws)
-    })
-    .await?;
-    let mut publisher = Ws::open(&run.target, false).await?;
+    let mut subscribed = Vec::with_capacity(run.subscribers);
+    for (k, target) in run.targets.iter().enumerate() {
+        // An even share, the first targets taking the remainder.
+        let share = run.subscribers / run.targets.len()
+            + usize::from(k < run.subscribers % run.targets.len());
+        subscribed.extend(
+            open_many(target, share, |mut ws| async move {
+                call(&mut ws, "subscribe", &format!(r#"["{TOPIC}"]"#), 1).await?;
+                Ok(ws)
+            })
+            .await?,
+        );
+    }
+    let mut publisher = Ws::open(&run.targets[0], false).await?;
     let delivery = Arc::new(Delivery {
         started: Instant::now(),
         round: AtomicU64::new(0),
@@ -1529,7 +1556,8 @@ async fn fanout(run: FanoutRun) -> Result<(), BoxError> {
         let queued = tokio::time::timeout(Duration::from_secs(30), queued)
             .await
             .map_err(|_| "no answer to `publish` within 30 s")??;
-        if queued != run.subscribers.to_string() {
+        // A server with a broker answers 0: delivery follows from the broker.
+        if queued != run.subscribers.to_string() && queued != "0" {
             eprintln!(
                 "ws_bench fanout: round {round}: publish says {queued} subscribers, not {}",
                 run.subscribers
@@ -1677,7 +1705,7 @@ async fn check(target: Target) -> Result<(), BoxError> {
         }
     }
     fanout(FanoutRun {
-        target,
+        targets: vec![target],
         subscribers: 3,
         rounds: 2,
         pid: None,

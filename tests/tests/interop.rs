@@ -23,7 +23,13 @@ fn python() -> Option<PathBuf> {
     if std::env::var_os("RPC_REQUIRE_INTEROP").is_some() {
         panic!("{why}; RPC_REQUIRE_INTEROP is set, so this is a failure");
     }
-    eprintln!("\n*** {why} ***\n");
+    // Straight to the process's standard error, once: `eprintln!` would be
+    // captured, and shown only for a failing test.
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "\n*** {why} ***\n");
+    });
     None
 }
 

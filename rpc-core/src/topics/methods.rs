@@ -24,6 +24,11 @@ use crate::router::{Router, RouterError};
 /// Topics a connection may not receive (undeclared, or refused by their
 /// guard) are left out of a subscribe, as aiohttp-json-rpc leaves them.
 ///
+/// With a [broker](Topics::with_broker) set before the router is built,
+/// `subscribe` answers once the broker receives the topics
+/// ([`Topics::ready`]), so that the client misses nothing published after
+/// its answer, in any process.
+///
 /// aiohttp-json-rpc's own client sends the topic as a bare string
 /// (`"params": "news"`), which the specification forbids; turn on
 /// [`accept_bare_params`](Self::accept_bare_params) to serve it.
@@ -88,14 +93,27 @@ impl TopicMethods {
     pub fn router(self) -> Result<Router, RouterError> {
         let mut router = Router::new();
         let topics = self.topics.clone();
-        router.add(
-            &self.subscribe,
+        let subscribe = if topics.has_broker() {
+            // Answers once the broker's subscription is in place: a client
+            // that has its answer misses nothing published after, anywhere.
+            Method::asynchronous(move |params: Params<'_>, ctx: &Context| {
+                let topics = topics.clone();
+                Box::pin(async move {
+                    let names = topic_names(params)?;
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    let subscribed = topics.subscribe(ctx, &names)?;
+                    topics.ready(&names).await;
+                    Ok::<_, Error>(subscribed)
+                })
+            })
+        } else {
             Method::sync(move |params: Params<'_>, ctx: &Context| {
                 let names = topic_names(params)?;
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 topics.subscribe(ctx, &names)
-            }),
-        )?;
+            })
+        };
+        router.add(&self.subscribe, subscribe)?;
         let topics = self.topics.clone();
         router.add(
             &self.unsubscribe,

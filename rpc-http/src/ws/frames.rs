@@ -3,21 +3,11 @@
 
 use std::io;
 
-use bytes::BytesMut;
 use fastwebsockets::{Frame, Payload};
 use rpc_core::connection::{Close, MessageSink};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::read::OpCode;
-
-/// What the reading half hands the writing half.
-#[derive(Debug)]
-pub(crate) enum Control {
-    /// A ping to answer with this payload.
-    Pong(BytesMut),
-    /// A pong: the peer is there; nothing to write.
-    Heard,
-}
+use super::vocabulary::{Control, OpCode};
 
 /// The writing half of a WebSocket: messages are framed as text frames into
 /// one buffer, which a flush writes at once, so that those ready together

@@ -12,6 +12,7 @@
 mod client;
 mod frames;
 mod read;
+mod vocabulary;
 
 use std::future::Future;
 use std::time::Duration;

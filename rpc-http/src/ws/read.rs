@@ -13,7 +13,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use rpc_core::connection::{Inbound, MessageStream, StreamError};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::frames::Control;
+use super::vocabulary::{Control, OpCode};
 
 /// Room a read asks of the buffer at first; doubled (up to
 /// [`KEPT_CAPACITY`]) each time a read fills all there was, so that
@@ -35,35 +35,6 @@ pub(crate) struct WsStream<R> {
     partial: Option<(OpCode, Vec<u8>)>,
     /// Room a read asks for (see [`FIRST_READ_CHUNK`]).
     read_chunk: usize,
-}
-
-/// A frame's opcode (RFC 6455, 5.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OpCode {
-    Continuation = 0x0,
-    Text = 0x1,
-    Binary = 0x2,
-    Close = 0x8,
-    Ping = 0x9,
-    Pong = 0xA,
-}
-
-impl OpCode {
-    fn of(bits: u8) -> Option<Self> {
-        Some(match bits {
-            0x0 => Self::Continuation,
-            0x1 => Self::Text,
-            0x2 => Self::Binary,
-            0x8 => Self::Close,
-            0x9 => Self::Ping,
-            0xA => Self::Pong,
-            _ => return None,
-        })
-    }
-
-    fn is_control(self) -> bool {
-        matches!(self, Self::Close | Self::Ping | Self::Pong)
-    }
 }
 
 /// A frame's head, parsed.
