@@ -1,5 +1,5 @@
 //! Every document validates against the official OpenRPC meta-schema
-//! (`@open-rpc/meta-schema`, vendored in `tests/openrpc` with the JSON
+//! (`@open-rpc/meta-schema`, vendored beside this package with the JSON
 //! Schema meta-schema it refers to).
 
 use std::path::PathBuf;
@@ -11,9 +11,7 @@ use serde_json::Value;
 use crate::support::discover;
 
 fn vendored(file: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("openrpc")
-        .join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file);
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 
