@@ -1,9 +1,10 @@
 //! `rpc`: JSON-RPC 2.0 from the shell, over HTTP(S) or WebSocket.
 //!
-//! The usage text ([`USAGE`]) says what it takes. Params are one JSON array
-//! or object (`'[1, 2]'`, `'{"a": 1}'`), JSON values sent by position
-//! (`1 2 '"text"'`), or `name=value` pairs sent by name (`a=1 b=2`); a value
-//! that is not JSON is sent as a string.
+//! `rpc --help` says what it takes (the command line is read by clap, in
+//! [`args`]). Params are one JSON array or object (`'[1, 2]'`,
+//! `'{"a": 1}'`), JSON values sent by position (`1 2 '"text"'`), or
+//! `name=value` pairs sent by name (`a=1 b=2`); a value that is not JSON is
+//! sent as a string.
 //!
 //! Output is pretty-printed JSON (`--compact`: one line). A JSON-RPC error
 //! goes to standard error and the exit status is 1; a failure to reach the
@@ -20,41 +21,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use args::{Cli, Command, Parsed};
+use args::{Cli, Command};
 use connection::Connection;
-
-/// What `rpc --help` prints.
-pub(crate) const USAGE: &str = "\
-rpc: call, list and watch JSON-RPC 2.0 services from the shell
-
-usage:
-  rpc [OPTIONS] list URL                     the methods (rpc.discover, else a listing method)
-  rpc [OPTIONS] call URL METHOD [PARAM]...   a call; prints its result
-  rpc [OPTIONS] notify URL METHOD [PARAM]... a notification; prints nothing
-  rpc [OPTIONS] batch URL FILE               the batch in FILE (`-`: standard input)
-  rpc [OPTIONS] subscribe URL NAME [PARAM]...
-                                             a subscription's items or a topic's messages
-
-URL is http(s)://host:port/path or ws(s)://host:port/path (subscribe
-takes http(s):// to the same place over WebSocket).
-
-PARAMs are one JSON array or object ('[1, 2]', '{\"a\": 1}'), JSON values
-by position (1 2 '\"text\"'), or name=value pairs by name (a=1 b=2); a
-value that is not JSON is a string.
-
-options (anywhere on the line; `--` ends them):
-  -H, --header 'NAME: VALUE'  an HTTP header for every request or the WebSocket
-                              handshake; may be repeated
-      --timeout SECONDS       how long to wait for the connection and each answer (default 30)
-      --max-size BYTES        the largest answer accepted (default 10485760)
-      --compact               JSON on one line instead of pretty-printed
-      --count N               subscribe: stop after N messages (default: until Ctrl-C)
-  -h, --help                  this text
-  -V, --version               the version
-
-exit status: 0 success, 1 a JSON-RPC error (on stderr), 2 a mistake on the
-command line, 3 the server could not be reached or its answer read.
-";
 
 /// How a command ended.
 #[derive(Debug)]
@@ -82,10 +50,11 @@ pub(crate) struct Options {
 
 impl Default for Options {
     fn default() -> Self {
+        // `--help` states these two; a test in `args` checks that it agrees.
         Self {
             headers: Vec::new(),
             timeout: Duration::from_secs(30),
-            // The same as the library's clients, stated here so `--help` is right.
+            // The same as the library's clients.
             max_size: 10 * 1024 * 1024,
             compact: false,
         }
@@ -114,20 +83,10 @@ impl Options {
 }
 
 fn main() -> ExitCode {
-    let cli = match args::parse(std::env::args_os().skip(1)) {
-        Ok(Parsed::Run(cli)) => cli,
-        Ok(Parsed::Help) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Ok(Parsed::Version) => {
-            println!("rpc {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Err(why) => {
-            eprintln!("rpc: {why}\n(rpc --help says what it takes)");
-            return ExitCode::from(2);
-        }
+    let cli = match args::parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        // `--help` or `--version` (status 0), or a mistake on the line (status 2).
+        Err(err) => err.exit(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

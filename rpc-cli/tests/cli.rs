@@ -72,11 +72,30 @@ fn url(server: &ServerHandle, scheme: &str) -> String {
 fn help_and_mistakes_on_the_command_line() {
     let help = expect(&["--help"], 0);
     assert!(stdout(&help).contains("rpc [OPTIONS] call URL METHOD [PARAM]..."));
-    let mistake = expect(&["call", "http://127.0.0.1:1/", "m", "--verbose"], 2);
+    assert!(stdout(&help).contains("Exit status: 0 success"));
     assert_eq!(
-        stderr(&mistake),
-        "rpc: unknown option `--verbose` (a param that starts with `-` goes after `--`)\n(rpc --help says what it takes)\n"
+        stdout(&expect(&["-V"], 0)),
+        format!("rpc {}\n", env!("CARGO_PKG_VERSION"))
     );
+    let mistake = expect(&["call", "http://127.0.0.1:1/", "m", "--verbose"], 2);
+    assert_eq!(stdout(&mistake), "");
+    let said = stderr(&mistake);
+    assert!(
+        said.starts_with("error: unexpected argument '--verbose' found\n"),
+        "{said}"
+    );
+    assert!(
+        said.contains("to pass '--verbose' as a value, use '-- --verbose'"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Usage: rpc call <URL> <METHOD> [PARAM]..."),
+        "{said}"
+    );
+    // Nothing to do: the help, on standard error.
+    let nothing = expect(&[], 2);
+    assert!(stderr(&nothing).contains("rpc [OPTIONS] list URL"));
+    expect(&["--timeout", "0", "list", "http://127.0.0.1:1/"], 2);
 }
 
 #[test]
@@ -139,6 +158,11 @@ fn call_prints_the_result_or_the_error_on_stderr_with_status_1() {
         assert_eq!(
             stdout(&expect(&["call", base, "math.add", "40", "2"], 0)),
             "42\n"
+        );
+        // Negative numbers are params, not options.
+        assert_eq!(
+            stdout(&expect(&["call", base, "math.add", "-1", "-2"], 0)),
+            "-3\n"
         );
         assert_eq!(
             stdout(&expect(&["call", base, "math.div", "b=8", "a=1"], 0)),
