@@ -16,10 +16,16 @@ use std::time::Duration;
 fn python() -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let python = root.join("target/interop-venv/bin/python");
-    if python.exists() {
-        return Some(python);
-    }
-    let why = "SKIPPED interop tests: no Python environment at target/interop-venv (run `bash scripts/setup.sh`)";
+    // setup.sh copies the requirements it installed into the environment;
+    // a different list means clients the tests need may be missing.
+    let read = |path: &str| std::fs::read(root.join(path)).ok();
+    let current =
+        read("target/interop-venv/requirements.txt") == read("tests/interop/requirements.txt");
+    let why = match (python.exists(), current) {
+        (true, true) => return Some(python),
+        (true, false) => "SKIPPED interop tests: the Python environment at target/interop-venv was made from another tests/interop/requirements.txt (run `bash scripts/setup.sh`)",
+        (false, _) => "SKIPPED interop tests: no Python environment at target/interop-venv (run `bash scripts/setup.sh`)",
+    };
     if std::env::var_os("RPC_REQUIRE_INTEROP").is_some() {
         panic!("{why}; RPC_REQUIRE_INTEROP is set, so this is a failure");
     }
