@@ -3,9 +3,11 @@
 #   log / die           messages on stderr; die names the script and exits 1
 #   need CMD PACKAGE    installs the Debian package when CMD is missing
 #   cpu_ticks PID       utime+stime of a process, in clock ticks
-#   load_server_binary  builds tests/benches/load_server.rs (or takes
-#                       $LOAD_SERVER) and copies it to $OUT/load_server,
-#                       whose path it leaves in LOAD_SERVER_EXE
+#   bench_binary BENCH VAR  builds tests/benches/BENCH.rs (or takes the binary
+#                       named by $VAR) and copies it to $OUT/BENCH, whose
+#                       path it leaves in BENCH_EXE
+#   load_server_binary  bench_binary load_server LOAD_SERVER; the path in
+#                       LOAD_SERVER_EXE
 
 log() { printf '%s\n' "$*" >&2; }
 die() {
@@ -34,23 +36,28 @@ cpu_ticks() { # pid -> utime+stime in clock ticks
     echo $((${12} + ${13}))
 }
 
-load_server_binary() { # needs jq and $OUT
-    local built
-    if [[ -n "${LOAD_SERVER:-}" ]]; then
+bench_binary() { # BENCH OVERRIDE_VARIABLE; needs jq and $OUT
+    local bench=$1 override=${!2:-} built
+    if [[ -n "$override" ]]; then
         # A binary built before (to compare versions, or while the tree does not build).
-        [[ -x "$LOAD_SERVER" ]] || die "LOAD_SERVER=$LOAD_SERVER is not an executable"
-        built=$LOAD_SERVER
+        [[ -x "$override" ]] || die "$2=$override is not an executable"
+        built=$override
     else
-        log "building the load_server bench binary"
-        if ! cargo bench -p tests --bench load_server --no-run --message-format=json >"$OUT/build.json" 2>"$OUT/build.log"; then
+        log "building the $bench bench binary"
+        if ! cargo bench -p tests --bench "$bench" --no-run --message-format=json >"$OUT/build.json" 2>"$OUT/build.log"; then
             jq -r 'select(.reason == "compiler-message" and .message.level == "error") | .message.rendered' "$OUT/build.json" >&2 || true
             die "build failed; see $OUT/build.log"
         fi
-        built=$(jq -r 'select(.reason == "compiler-artifact" and .target.name == "load_server" and .executable != null) | .executable' "$OUT/build.json" | tail -n 1)
-        [[ -n "$built" && -x "$built" ]] || die "no load_server executable in cargo's output ($OUT/build.json)"
+        built=$(jq -r --arg bench "$bench" 'select(.reason == "compiler-artifact" and .target.name == $bench and .executable != null) | .executable' "$OUT/build.json" | tail -n 1)
+        [[ -n "$built" && -x "$built" ]] || die "no $bench executable in cargo's output ($OUT/build.json)"
     fi
     # A private copy: a concurrent build may replace cargo's file between two runs.
-    LOAD_SERVER_EXE="$(realpath "$OUT")/load_server"
-    cp -f "$built" "$LOAD_SERVER_EXE"
-    log "server binary: $built (copied to $LOAD_SERVER_EXE)"
+    BENCH_EXE="$(realpath "$OUT")/$bench"
+    cp -f "$built" "$BENCH_EXE"
+    log "$bench binary: $built (copied to $BENCH_EXE)"
+}
+
+load_server_binary() { # needs jq and $OUT
+    bench_binary load_server LOAD_SERVER
+    LOAD_SERVER_EXE=$BENCH_EXE
 }

@@ -13,6 +13,7 @@
 #
 # Environment (defaults): SUBSCRIBERS=9000 ROUNDS=15 PORT=39650
 #   WS_BENCH=path (use this ws_bench binary instead of building one)
+#   OUT=target/redis-fanout (the build log and the binary's private copy)
 #
 # Prints two FANOUT_RESULT lines (Redis, then memory); deliveries per second
 # are SUBSCRIBERS / median time to last.
@@ -25,11 +26,13 @@ PORT=${PORT:-39650}
 command -v redis-server >/dev/null || { echo "redis_fanout: no redis-server (run scripts/setup.sh)" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"
 
-if [[ -z "${WS_BENCH:-}" ]]; then
-    WS_BENCH=$(cargo bench -p tests --bench ws_bench --no-run --message-format=json 2>/dev/null |
-        jq -r 'select(.reason == "compiler-artifact" and .target.name == "ws_bench" and .executable != null) | .executable' | tail -n 1)
-fi
-[[ -x "$WS_BENCH" ]] || { echo "redis_fanout: no ws_bench binary" >&2; exit 1; }
+OUT=${OUT:-target/redis-fanout}
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
+need jq jq
+mkdir -p "$OUT"
+bench_binary ws_bench WS_BENCH
+WS_BENCH=$BENCH_EXE
 
 dir=$(mktemp -d)
 pids=()

@@ -144,22 +144,8 @@ mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
 
 # ---------------------------------------------------------------- build
-if [[ -n "${WS_BENCH:-}" ]]; then
-    [[ -x "$WS_BENCH" ]] || die "WS_BENCH=$WS_BENCH is not an executable"
-    BUILT=$WS_BENCH
-else
-    log "building the ws_bench bench binary"
-    if ! cargo bench -p tests --bench ws_bench --no-run --message-format=json >"$OUT/build.json" 2>"$OUT/build.log"; then
-        jq -r 'select(.reason == "compiler-message" and .message.level == "error") | .message.rendered' "$OUT/build.json" >&2 || true
-        die "build failed; see $OUT/build.log"
-    fi
-    BUILT=$(jq -r 'select(.reason == "compiler-artifact" and .target.name == "ws_bench" and .executable != null) | .executable' "$OUT/build.json" | tail -n 1)
-    [[ -n "$BUILT" && -x "$BUILT" ]] || die "no ws_bench executable in cargo's output ($OUT/build.json)"
-fi
-# A private copy: a concurrent build may replace cargo's file between two runs.
-EXE="$OUT/ws_bench"
-cp -f "$BUILT" "$EXE"
-log "binary: $BUILT (copied to $EXE)"
+bench_binary ws_bench WS_BENCH
+EXE=$BENCH_EXE
 
 # ---------------------------------------------------------------- servers
 # Every server gets a port of its own (a fresh one each time), so that no

@@ -48,18 +48,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
-if [[ -n "${WS_BENCH:-}" ]]; then
-    [[ -x "$WS_BENCH" ]] || die "WS_BENCH=$WS_BENCH is not an executable"
-    BUILT=$WS_BENCH
-else
-    log "building the ws_bench bench binary"
-    cargo bench -p tests --bench ws_bench --no-run --message-format=json >"$OUT/build.json" 2>"$OUT/build.log" ||
-        die "build failed; see $OUT/build.log"
-    BUILT=$(jq -r 'select(.reason == "compiler-artifact" and .target.name == "ws_bench" and .executable != null) | .executable' "$OUT/build.json" | tail -n 1)
-    [[ -n "$BUILT" && -x "$BUILT" ]] || die "no ws_bench executable in cargo's output"
-fi
-EXE="$OUT/ws_bench"
-cp -f "$BUILT" "$EXE"
+bench_binary ws_bench WS_BENCH
+EXE=$BENCH_EXE
 
 SERVER_PID=""
 cleanup() {
