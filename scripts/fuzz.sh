@@ -8,6 +8,9 @@
 #   FUZZ_RUNS=N          stop each target after N executions instead (with seconds as a cap)
 #   FUZZ_OUT=dir         where the growing corpora, logs and crashes go (default target/fuzz)
 #   FUZZ_SANITIZER=none  or address (slower; finds memory errors in C dependencies)
+#   FUZZ_SEED=N          libFuzzer's random seed (default: a new one each run); with
+#                        a fixed seed and a fresh FUZZ_OUT a run tries the same inputs
+#                        in the same order, so a failure can be replayed exactly
 #
 # What the fuzzer adds to a corpus stays in $FUZZ_OUT/corpus/<target>, not
 # in the repository. A crash stops its target, leaves the input in
@@ -42,6 +45,7 @@ for target in $TARGETS; do
     mkdir -p "$corpus" "fuzz/artifacts/$target"
     runs=()
     [[ -n "${FUZZ_RUNS:-}" ]] && runs=(-runs="$FUZZ_RUNS")
+    [[ -n "${FUZZ_SEED:-}" ]] && runs+=(-seed="$FUZZ_SEED")
     started=$(date +%s%N)
     status=0
     # The growing corpus first (new inputs go there), the seeds second.

@@ -80,11 +80,11 @@ pub fn check_response(response: &Value) -> Result<(), String> {
 pub fn check_answer(answer: &[u8]) {
     let value: Value = match serde_json::from_slice(answer) {
         Ok(value) => value,
-        // An id is echoed byte for byte: a number past f64's range (`1e400`)
-        // or a string with a lone surrogate escape (`"\ud800"`) is valid
-        // JSON that serde_json cannot build. Read the answer with such
-        // numbers written as 0 and every `\u` escape as `\u0041`: if it is
-        // still not JSON, it was not JSON.
+        // An id is echoed byte for byte: a number past f64's range (`1e400`,
+        // or 400 digits without an exponent) or a string with a lone
+        // surrogate escape (`"\ud800"`) is valid JSON that serde_json cannot
+        // build. Read the answer with every number written as 0 and every
+        // `\u` escape as `\u0041`: if it is still not JSON, it was not JSON.
         Err(err) => {
             let text = std::str::from_utf8(answer)
                 .unwrap_or_else(|_| panic!("the answer is not UTF-8 ({err})"));
@@ -104,9 +104,9 @@ pub fn check_answer(answer: &[u8]) {
     }
 }
 
-/// `text` with every number that has an exponent (outside strings) written
-/// as `0`, and every `\u` escape inside strings as `\u0041`: what serde_json
-/// refuses to build though the JSON grammar allows it.
+/// `text` with every number (outside strings) written as `0`, and every
+/// `\u` escape inside strings as `\u0041`: what serde_json refuses to build
+/// though the JSON grammar allows it is gone, and the shape stays.
 fn tamed(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -145,14 +145,51 @@ fn tamed(text: &str) -> String {
                     break;
                 }
             }
-            if number.contains(['e', 'E']) {
-                out.push('0');
+            // A malformed number stays as it was, so that it still fails.
+            out.push_str(if is_json_number(&number) {
+                "0"
             } else {
-                out.push_str(&number);
-            }
+                &number
+            });
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// Whether `text` is a number by the JSON grammar (RFC 8259, section 6),
+/// whatever its size.
+fn is_json_number(text: &str) -> bool {
+    fn digits(bytes: &[u8]) -> usize {
+        bytes
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count()
+    }
+    let mut rest = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    match rest {
+        [b'0', ..] => rest = &rest[1..],
+        [b'1'..=b'9', ..] => rest = &rest[digits(rest)..],
+        _ => return false,
+    }
+    if let [b'.', after @ ..] = rest {
+        let count = digits(after);
+        if count == 0 {
+            return false;
+        }
+        rest = &after[count..];
+    }
+    if let [b'e' | b'E', after @ ..] = rest {
+        let after = after
+            .strip_prefix(b"+")
+            .or_else(|| after.strip_prefix(b"-"))
+            .unwrap_or(after);
+        let count = digits(after);
+        if count == 0 {
+            return false;
+        }
+        rest = &after[count..];
+    }
+    rest.is_empty()
 }

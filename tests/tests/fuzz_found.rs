@@ -30,6 +30,23 @@ fn an_id_past_f64_range_is_echoed_byte_for_byte() {
     assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&answer).is_ok());
 }
 
+/// `message`, again: 400 digits without an exponent are past f64's range
+/// too, and are echoed byte for byte all the same.
+#[test]
+fn a_long_integer_id_is_echoed_byte_for_byte() {
+    let (router, _) = tests::spec_router();
+    let id = "1".repeat(400);
+    let request = format!(r#"{{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":{id}}}"#);
+    let answer =
+        tests::block_on(router.handle(request.as_bytes(), &rpc_core::Context::new())).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&answer).unwrap(),
+        format!(r#"{{"jsonrpc":"2.0","result":1,"id":{id}}}"#)
+    );
+    assert!(serde_json::from_slice::<Value>(&answer).is_err());
+    assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&answer).is_ok());
+}
+
 /// `message`, again: a string id with a lone surrogate escape
 /// (`"\ud8001"`) is valid JSON too, echoed byte for byte, and beyond what
 /// serde_json builds.
