@@ -30,7 +30,13 @@ fn header(text: &str) -> Result<(&str, &str), Failure> {
 }
 
 fn transport(err: impl std::fmt::Display) -> Failure {
-    Failure::Transport(err.to_string())
+    let why = err.to_string();
+    // Both transports say so in words ("larger than ... bytes"): an answer
+    // over the HTTP client's limit, a message over the WebSocket's.
+    if why.contains("larger than") {
+        return Failure::Transport(format!("{why} (allow more with --max-size)"));
+    }
+    Failure::Transport(why)
 }
 
 impl Connection {

@@ -204,7 +204,13 @@ fn call_prints_the_result_or_the_error_on_stderr_with_status_1() {
     // An answer over the size limit is refused, over either transport.
     for base in [&http, &ws] {
         let big = expect(&["--max-size", "64", "list", base], 3);
-        assert!(!stderr(&big).is_empty());
+        let said = stderr(&big);
+        assert!(
+            said.contains("larger than")
+                && said.contains("64 bytes")
+                && said.contains("--max-size"),
+            "{said}"
+        );
     }
     // Mixed params are a mistake on the command line; an unreachable server is status 3.
     expect(&["call", &http, "math.add", "a=1", "2"], 2);

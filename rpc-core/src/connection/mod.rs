@@ -158,6 +158,26 @@ enum Ended {
     Broken,
 }
 
+impl Ended {
+    /// Why, in words, for the calls the connection fails.
+    fn describe(&self) -> &'static str {
+        match self {
+            Ended::ByPeer => "the other side closed it",
+            Ended::Broken => "it broke",
+            Ended::Close(Close::Normal) => "it was closed",
+            Ended::Close(Close::GoingAway) => "it was shut down",
+            Ended::Close(Close::Protocol) => "the other side broke the protocol",
+            Ended::Close(Close::InvalidData) => "the other side sent text that is not UTF-8",
+            Ended::Close(Close::TooSlow) => {
+                "the other side did not keep up with what was sent to it"
+            }
+            Ended::Close(Close::TooLarge) => "a message was over the size limit",
+            Ended::Close(Close::Idle) => "nothing came from the other side within the idle timeout",
+            Ended::Close(Close::TryAgainLater) => "there was no room for it",
+        }
+    }
+}
+
 /// A connection being served.
 struct Served {
     router: Arc<Router>,
@@ -318,6 +338,7 @@ impl Served {
             None => Err(Ended::ByPeer),
             Some(Err(err)) => {
                 tracing::debug!(connection = self.peer.id(), error = %err, "closing a connection after a bad message");
+                self.peer.set_end_reason(err.to_string());
                 Err(err.close_reason().map_or(Ended::Broken, Ended::Close))
             }
             Some(Ok(Inbound::Control(control))) => {
@@ -455,6 +476,8 @@ impl Served {
     /// shutdown, the queue is written when the owner closes it, the peer
     /// hears why; then whatever waits for the end runs.
     async fn end<K: MessageSink>(&mut self, ended: Ended, sink: &mut K) {
+        // Unless a bad message said it first.
+        self.peer.set_end_reason(ended.describe());
         let close = match ended {
             Ended::Close(Close::GoingAway) => {
                 self.finish_in_flight(sink).await;

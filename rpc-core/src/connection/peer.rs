@@ -49,6 +49,8 @@ pub(super) struct Shared {
     next_id: AtomicU64,
     /// Set once the connection has ended; `ended` wakes who waits for it.
     closed: AtomicBool,
+    /// Why it ended, for the calls it fails (set before `closed`).
+    end_reason: std::sync::OnceLock<Box<str>>,
     ended: Notify,
     /// Set when something asks the connection to close (a queue that stayed full).
     close_requested: Mutex<Option<Close>>,
@@ -103,6 +105,7 @@ impl Peer {
                 pending: Mutex::default(),
                 next_id: AtomicU64::new(1),
                 closed: AtomicBool::new(false),
+                end_reason: std::sync::OnceLock::new(),
                 ended: Notify::new(),
                 close_requested: Mutex::new(None),
                 on_close: Mutex::default(),
@@ -200,11 +203,8 @@ impl Peer {
     /// Sends an already encoded message (a notification, or an answer to
     /// nothing), waiting for room in the outgoing queue.
     pub async fn send_message(&self, message: impl Into<Bytes>) -> Result<(), PeerError> {
-        let outbox = self.outbox().ok_or_else(PeerError::closed)?;
-        outbox
-            .send(message.into())
-            .await
-            .map_err(|_| PeerError::closed())
+        let outbox = self.outbox().ok_or_else(|| self.ended())?;
+        outbox.send(message.into()).await.map_err(|_| self.ended())
     }
 
     /// Offers an encoded message without waiting: when the outgoing queue is
@@ -330,6 +330,17 @@ impl Peer {
                 });
     }
 
+    /// Records why the connection is ending, in words for the error of the
+    /// calls it fails; the first reason given is kept.
+    pub(super) fn set_end_reason(&self, reason: impl Into<Box<str>>) {
+        let _ = self.shared.end_reason.set(reason.into());
+    }
+
+    /// The error of a call the ended connection fails.
+    fn ended(&self) -> PeerError {
+        PeerError::closed(self.shared.end_reason.get().map(|reason| &**reason))
+    }
+
     /// Marks the connection ended: waiting calls fail, and what waits for
     /// the end runs.
     pub(super) fn mark_closed(&self) {
@@ -398,7 +409,7 @@ impl Peer {
     /// Registers a call waiting under `ids` (the first is the key).
     fn wait_for(&self, ids: Vec<Box<str>>) -> Result<oneshot::Receiver<Bytes>, PeerError> {
         if self.is_closed() {
-            return Err(PeerError::closed());
+            return Err(self.ended());
         }
         let mut pending = self.pending();
         if let Some(taken) = ids.iter().find(|id| pending.contains_key(&***id)) {
@@ -461,7 +472,7 @@ impl Transport for Peer {
         self.send_message(message).await?;
         match tokio::time::timeout(self.shared.call_timeout, answer).await {
             Ok(Ok(answer)) => Ok(answer.into()),
-            Ok(Err(_)) => Err(PeerError::closed()),
+            Ok(Err(_)) => Err(self.ended()),
             Err(_) => Err(PeerError::timeout(self.shared.call_timeout)),
         }
     }
@@ -536,10 +547,13 @@ enum PeerErrorKind {
 }
 
 impl PeerError {
-    fn closed() -> Self {
+    fn closed(reason: Option<&str>) -> Self {
         Self {
             kind: PeerErrorKind::Closed,
-            detail: "the connection has ended".to_owned(),
+            detail: match reason {
+                Some(reason) => format!("the connection has ended: {reason}"),
+                None => "the connection has ended".to_owned(),
+            },
         }
     }
 

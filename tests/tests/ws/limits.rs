@@ -294,3 +294,41 @@ async fn a_silent_peer_is_closed_after_the_idle_timeout_and_a_vanished_one_costs
     server.shutdown();
     within(server.stopped()).await;
 }
+
+#[tokio::test]
+async fn a_call_whose_answer_is_over_the_clients_limit_fails_saying_so() {
+    let mut router = Router::new();
+    router
+        .method("echo", |params: Params<'_>, _: &Context| {
+            let (text,): (String,) = params.decode(&["text"])?;
+            Ok::<_, Error>(text)
+        })
+        .unwrap();
+    let (server, url) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
+    let small = WsConfig::new()
+        .with_max_message_size(200)
+        .with_max_frame_size(200);
+    let client = within(WsClient::builder().config(small).connect(&url))
+        .await
+        .unwrap();
+    let err = within(Client::new(client.clone()).request::<String>("echo", ("x".repeat(500),)))
+        .await
+        .unwrap_err();
+    let said = err.to_string();
+    assert!(
+        said.contains("the connection has ended")
+            && said.contains("larger than the limit of 200 bytes"),
+        "{said}"
+    );
+    // A later call says the same: the reason stays with the connection.
+    let err = within(Client::new(client).request::<String>("echo", ("short",)))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("larger than the limit of 200 bytes"),
+        "{err}"
+    );
+    server.shutdown();
+    within(server.stopped()).await;
+}
