@@ -9,8 +9,6 @@ use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 
-use crate::service::ResponseBody;
-
 /// The page, with `/*CONFIG*/` where the mounts it may call go.
 const PAGE: &str = include_str!("explorer.html");
 
@@ -49,8 +47,8 @@ impl Explorer {
         *self.path == *path.trim_end_matches('/')
     }
 
-    /// The page.
-    pub(crate) fn response(&self) -> Response<ResponseBody> {
+    /// The page (in the service's body type, without depending on it).
+    pub(crate) fn response(&self) -> Response<Full<Bytes>> {
         let mut response = Response::new(Full::new(self.page.clone()));
         *response.status_mut() = StatusCode::OK;
         let headers = response.headers_mut();
