@@ -95,7 +95,8 @@
 //!
 //! | file | job |
 //! |---|---|
-//! | `broker.rs` | [`RedisBroker`]: connecting, publishing, what Redis pushes |
+//! | `broker.rs` | [`RedisBroker`]: connecting, starting the tasks, taking what the topics publish |
+//! | `shared.rs` | what the tasks and the push handler share; what Redis pushes |
 //! | `subscriber.rs` | the task that keeps the subscriptions in line, and renews them after a loss |
 //! | `publisher.rs` | the task that sends published messages, in order |
 //! | `wire.rs` | channel and key names, message framing, the retained-publish script |
@@ -107,6 +108,7 @@ mod broker;
 mod config;
 mod error;
 mod publisher;
+mod shared;
 mod stats;
 mod subscriber;
 mod wire;

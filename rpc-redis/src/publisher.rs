@@ -7,7 +7,7 @@ use bytes::Bytes;
 use redis::Value;
 use tokio::sync::mpsc;
 
-use crate::broker::Inner;
+use crate::shared::Inner;
 use crate::stats::Counters;
 use crate::wire::PUBLISH_RETAINED;
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use redis::Value;
 
-use crate::broker::{timed_out, Inner};
+use crate::shared::{timed_out, Inner};
 use crate::stats::Counters;
 
 /// Runs until the broker stops.
