@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! load_server <impl> <port>
-//!   impl: ours | ours_bare | hand | jsonrpsee | soak
+//!   impl: ours | ours_bare | hand | hand_router | jsonrpsee | soak
 //! load_server body <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000|notification>
 //! ```
 //!
@@ -19,6 +19,9 @@
 //!   collected (with a size limit) and answered by the hand-written
 //!   serde_json dispatcher `floor` of `common/mod.rs`; `Content-Type:
 //!   application/json`, notifications get `200` with an empty body.
+//! - `hand_router`: `hand` with the `#[rpc]` router dispatching instead of
+//!   `floor` (`Router::parse(..).run_now(..)`, a fresh `Context` per
+//!   request): what rpc-core costs beside the floor, without rpc-http.
 //! - `soak`: `ours`, plus a method that panics (`boom`) and the server's
 //!   statistics as `server.stats`, for `scripts/soak.sh`.
 //! - `jsonrpsee`: jsonrpsee 0.26 `Server::builder().build(..)` with an
@@ -52,7 +55,7 @@ mod common;
 
 use common::{floor, Case};
 
-const USAGE: &str = "usage: load_server <ours|ours_bare|hand|jsonrpsee|soak> <port>\n       \
+const USAGE: &str = "usage: load_server <ours|ours_bare|hand|hand_router|jsonrpsee|soak> <port>\n       \
                      load_server body <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000|notification>";
 
 /// The notification workload: `add` without an id, a method every server knows.
@@ -96,7 +99,8 @@ fn main() -> ExitCode {
             "ours" => ours(port, false).await,
             "ours_bare" => ours(port, true).await,
             "soak" => soak(port).await,
-            "hand" => hand(port).await,
+            "hand" => hand(port, false).await,
+            "hand_router" => hand(port, true).await,
             "jsonrpsee" => jsonrpsee_server(port).await,
             other => Err(format!("unknown implementation `{other}`\n{USAGE}").into()),
         }
@@ -187,8 +191,10 @@ async fn soak(port: u16) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// A hand-written hyper 1.x HTTP/1.1 server around the `floor` dispatcher.
-async fn hand(port: u16) -> Result<(), BoxError> {
+/// A hand-written hyper 1.x HTTP/1.1 server around the `floor` dispatcher,
+/// or around the `#[rpc]` router.
+async fn hand(port: u16, through_router: bool) -> Result<(), BoxError> {
+    let router: &'static rpc_core::Router = Box::leak(Box::new(LoadService.into_router()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     loop {
         let stream = match listener.accept().await {
@@ -201,18 +207,38 @@ async fn hand(port: u16) -> Result<(), BoxError> {
         };
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(
-                    TokioIo::new(stream),
-                    hyper::service::service_fn(hand_request),
-                )
-                .await;
+            let connection = hyper::server::conn::http1::Builder::new();
+            let io = TokioIo::new(stream);
+            let _ = if through_router {
+                let service =
+                    move |request| hand_request(request, |body| router_answer(router, body));
+                connection
+                    .serve_connection(io, hyper::service::service_fn(service))
+                    .await
+            } else {
+                let service = |request| hand_request(request, floor::handle);
+                connection
+                    .serve_connection(io, hyper::service::service_fn(service))
+                    .await
+            };
         });
     }
 }
 
-/// One request of the hand-written server.
-async fn hand_request(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// The router's answer to one message, as `floor::handle` gives it.
+fn router_answer(router: &rpc_core::Router, body: &[u8]) -> Option<Vec<u8>> {
+    let ctx = rpc_core::Context::new();
+    match router.parse(body).run_now(&ctx) {
+        Ok(answer) => answer,
+        Err(_) => panic!("every method of the load service is synchronous"),
+    }
+}
+
+/// One request of the hand-written server, answered by `dispatch`.
+async fn hand_request(
+    request: Request<Incoming>,
+    dispatch: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     if request.method() != Method::POST {
         return Ok(plain(StatusCode::METHOD_NOT_ALLOWED));
     }
@@ -229,7 +255,7 @@ async fn hand_request(request: Request<Incoming>) -> Result<Response<Full<Bytes>
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE)),
     };
-    Ok(match floor::handle(&body) {
+    Ok(match dispatch(&body) {
         Some(answer) => {
             let mut response = Response::new(Full::new(Bytes::from(answer)));
             response

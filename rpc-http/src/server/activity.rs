@@ -1,17 +1,18 @@
-//! What a connection's idle watchdog reads: requests started and finished,
-//! and writes made.
+//! What a connection's idle watchdog reads (requests started and finished,
+//! writes made), and how its watchdog and shutdown signal wake it.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::task::Poll;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Poll, Wake, Waker};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::service::AfterAnswer;
 
 /// Requests started and finished, and writes made, on one connection: what
-/// its idle watchdog reads.
+/// its idle watchdog reads; and the waker of its watchdog and shutdown
+/// signal. One allocation, read on every poll of the connection.
 #[derive(Default)]
 pub(super) struct Activity {
     started: AtomicU64,
@@ -27,9 +28,51 @@ pub(super) struct Activity {
     pub(super) http1: AtomicBool,
     /// The notifications that HTTP/1 answers leave to run after them.
     pub(super) after_answer: Arc<AfterAnswer>,
+    /// Set when the watchdog or the shutdown signal woke the connection's
+    /// task (see [`Activity::take_woken`]).
+    woken: AtomicBool,
+    /// The connection task's waker; kept (not taken) by a wake, so that it is
+    /// registered once rather than on every poll.
+    task: Mutex<Option<Waker>>,
+}
+
+/// The watchdog's and the shutdown signal's waker: wakes the connection's
+/// task and remembers that it did.
+impl Wake for Activity {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        if let Some(task) = &*self.task.lock().unwrap_or_else(PoisonError::into_inner) {
+            task.wake_by_ref();
+        }
+    }
 }
 
 impl Activity {
+    /// A connection's activity, with its watchdog due a first look.
+    pub(super) fn new() -> Self {
+        Self {
+            woken: AtomicBool::new(true),
+            ..Self::default()
+        }
+    }
+
+    /// Makes `waker` the one the watchdog and shutdown signal wake.
+    pub(super) fn register(&self, waker: &Waker) {
+        *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker.clone());
+    }
+
+    /// Whether the watchdog or the shutdown signal woke the task since the
+    /// last call.
+    #[inline]
+    pub(super) fn take_woken(&self) -> bool {
+        // A plain load first: the swap's locked write only when woken.
+        self.woken.load(Ordering::Acquire) && self.woken.swap(false, Ordering::AcqRel)
+    }
+
     /// Counts a request as started. Requests start only in the connection's
     /// own task: a plain store, not a locked add.
     pub(super) fn start(&self) {

@@ -142,7 +142,7 @@ impl Connection {
             _slot,
         } = self;
         let stack = layers::stack(rpc.clone(), options.cors.clone(), options.compression);
-        let activity = Arc::new(Activity::default());
+        let activity = Arc::new(Activity::new());
         let service = ConnectionService {
             rpc,
             layered: stack,

@@ -170,27 +170,17 @@ impl Future for ConnectionFuture {
     }
 }
 
-impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionService<L> {
-    type Response = http::Response<HttpBody>;
-    type Error = BoxError;
-    type Future = ConnectionFuture;
-
-    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
-        self.activity.start();
-        let in_flight = Some(InFlightRequest(Arc::clone(&self.activity)));
-        let http2 = request.version() >= http::Version::HTTP_2;
-        if !http2 && !self.activity.http1.load(Ordering::Relaxed) {
-            self.activity.http1.store(true, Ordering::Relaxed);
-        }
-        let seen = LayerHeaders::of(request.headers());
-        if let Some(status) = seen.head.refusal(request.version()) {
-            return ConnectionFuture {
-                inner: ConnectionFutureInner::Direct(refused(status, request.headers())),
-                in_flight,
-                http2,
-            };
-        }
-        if seen.content_encoding {
+impl<L: Layered> ConnectionService<L> {
+    /// A request sent through the CORS and compression layers. Out of line:
+    /// the direct way, every other request's, stays short.
+    #[inline(never)]
+    fn through_layers(
+        &self,
+        mut request: Request<Incoming>,
+        content_encoding: bool,
+        after_answer: Option<Arc<crate::service::AfterAnswer>>,
+    ) -> ConnectionFutureInner {
+        if content_encoding {
             // In the one spelling the decompression layer reads; a coding
             // that cannot be undone is refused by the service, inside the
             // layers, so that a browser may read why (CORS).
@@ -205,6 +195,41 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
                 headers.insert(CONTENT_ENCODING, value);
             }
         }
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(PeerAddr(peer));
+        }
+        request.extensions_mut().insert(ConnectionId(self.id));
+        if let Some(after_answer) = after_answer {
+            request.extensions_mut().insert(after_answer);
+        }
+        let layered = self.layered.clone().oneshot(request);
+        ConnectionFutureInner::Layered(Box::pin(async move {
+            let response = layered.await.map_err(Into::into)?;
+            Ok(response.map(|body| EitherBody::Right(body.map_err(Into::into).boxed_unsync())))
+        }))
+    }
+}
+
+impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionService<L> {
+    type Response = http::Response<HttpBody>;
+    type Error = BoxError;
+    type Future = ConnectionFuture;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        self.activity.start();
+        let in_flight = Some(InFlightRequest(Arc::clone(&self.activity)));
+        let http2 = request.version() >= http::Version::HTTP_2;
+        if !http2 && !self.activity.http1.load(Ordering::Relaxed) {
+            self.activity.http1.store(true, Ordering::Relaxed);
+        }
+        let seen = LayerHeaders::of(request.headers());
+        if let Some(status) = seen.head.refusal(request.version()) {
+            return ConnectionFuture {
+                inner: ConnectionFutureInner::Direct(refused(status, request.headers())),
+                in_flight,
+                http2,
+            };
+        }
         // HTTP/1 requests are answered inside the connection's own task,
         // which runs their synchronous notifications after each turn; HTTP/2
         // ones are answered in tasks of their own and use the background pool.
@@ -215,18 +240,7 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
             || (self.compression_on && seen.accept_encoding)
             || seen.content_encoding;
         let inner = if needs_layers {
-            if let Some(peer) = self.peer {
-                request.extensions_mut().insert(PeerAddr(peer));
-            }
-            request.extensions_mut().insert(ConnectionId(self.id));
-            if let Some(after_answer) = after_answer {
-                request.extensions_mut().insert(after_answer);
-            }
-            let layered = self.layered.clone().oneshot(request);
-            ConnectionFutureInner::Layered(Box::pin(async move {
-                let response = layered.await.map_err(Into::into)?;
-                Ok(response.map(|body| EitherBody::Right(body.map_err(Into::into).boxed_unsync())))
-            }))
+            self.through_layers(request, seen.content_encoding, after_answer)
         } else {
             let meta = Meta {
                 peer: self.peer,

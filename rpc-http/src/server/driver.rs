@@ -4,9 +4,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -28,34 +27,6 @@ pub(super) const IDLE_TICKS: u32 = 4;
 /// How often a connection's idle watchdog looks.
 pub(super) fn watchdog_tick(header_read_timeout: Duration) -> Duration {
     (header_read_timeout / IDLE_TICKS).max(Duration::from_millis(1))
-}
-
-/// Wakes a connection's task for its watchdog and shutdown signal, and
-/// remembers that it did.
-struct ControlWake {
-    woken: AtomicBool,
-    /// The connection task's waker; kept (not taken) by a wake, so that it is
-    /// registered once rather than on every poll.
-    task: Mutex<Option<Waker>>,
-}
-
-impl ControlWake {
-    fn register(&self, waker: &Waker) {
-        *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(waker.clone());
-    }
-}
-
-impl Wake for ControlWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        if let Some(task) = &*self.task.lock().unwrap_or_else(PoisonError::into_inner) {
-            task.wake_by_ref();
-        }
-    }
 }
 
 pub(super) type ServedIo<I> = TokioIo<CountingWrites<I>>;
@@ -164,13 +135,13 @@ pin_project_lite::pin_project! {
         watchdog: tokio::time::Sleep,
         shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
         // The watchdog and the shutdown signal are polled only when they
-        // woke the task, not on each of the connection's own wake-ups.
-        control: Arc<ControlWake>,
+        // woke the task (through `activity`), not on each of the
+        // connection's own wake-ups.
+        activity: Arc<Activity>,
         control_waker: Waker,
         registered: Option<Waker>,
         id: u64,
         tick: Duration,
-        activity: Arc<Activity>,
         last_progress: u64,
         idle_ticks: u32,
         // Set once the connection is asked to close: how many ticks
@@ -197,20 +168,15 @@ impl<I, L: Layered> Driven<I, L> {
         // The time spent on the TLS handshake or the first bytes counts.
         let idle_ticks =
             (opened.elapsed().as_nanos() / tick.as_nanos()).min(u128::from(IDLE_TICKS - 1));
-        let control = Arc::new(ControlWake {
-            woken: AtomicBool::new(true),
-            task: Mutex::new(None),
-        });
         Driven {
             served,
             watchdog: tokio::time::sleep(tick),
             shutdown: Box::pin(async move { stop_requested(&mut shutdown).await }),
-            control_waker: Waker::from(Arc::clone(&control)),
-            control,
+            control_waker: Waker::from(Arc::clone(&activity)),
+            activity,
             registered: None,
             id,
             tick,
-            activity,
             last_progress: 0,
             idle_ticks: u32::try_from(idle_ticks).unwrap_or(IDLE_TICKS - 1),
             close_grace: None,
@@ -235,14 +201,10 @@ where
             .as_ref()
             .is_some_and(|waker| waker.will_wake(cx.waker()))
         {
-            this.control.register(cx.waker());
+            this.activity.register(cx.waker());
             *this.registered = Some(cx.waker().clone());
         }
-        // A plain load first: the swap's locked write only when woken.
-        if this.control.woken.load(Ordering::Acquire)
-            && this.control.woken.swap(false, Ordering::AcqRel)
-            && this.watch().is_ready()
-        {
+        if this.activity.take_woken() && this.watch().is_ready() {
             return Poll::Ready(());
         }
         let polled = this.served.poll(cx);

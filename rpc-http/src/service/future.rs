@@ -213,16 +213,19 @@ where
                     }
                 }
             }
-            Some(Err(err)) => {
-                let err: BoxError = err.into();
-                return Poll::Ready(Err(refusal(
-                    StatusCode::BAD_REQUEST,
-                    format!("could not read the request body: {err}"),
-                )));
-            }
+            Some(Err(err)) => return Poll::Ready(Err(unreadable(err.into()))),
             None => return Poll::Ready(Ok(received.take())),
         }
     }
+}
+
+/// The `400` for a body that could not be read.
+#[cold]
+fn unreadable(err: BoxError) -> Response<ResponseBody> {
+    refusal(
+        StatusCode::BAD_REQUEST,
+        format!("could not read the request body: {err}"),
+    )
 }
 
 /// Pending while the body may still come; once it is overdue, the `408`

@@ -71,6 +71,9 @@ pub(super) fn empty(status: StatusCode) -> Response<ResponseBody> {
 }
 
 /// An HTTP-level refusal, with a JSON-RPC error object saying why.
+// Cold, as every refusal here: mistakes are answered out of the way of the
+// code that answers calls.
+#[cold]
 pub(crate) fn refusal(status: StatusCode, reason: String) -> Response<ResponseBody> {
     json(
         status,
@@ -79,6 +82,7 @@ pub(crate) fn refusal(status: StatusCode, reason: String) -> Response<ResponseBo
 }
 
 /// The `415` for a request `Content-Encoding` the server cannot undo.
+#[cold]
 pub(super) fn undecodable(encoding: &str) -> Response<ResponseBody> {
     let mut response = refusal(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -94,6 +98,7 @@ pub(super) fn undecodable(encoding: &str) -> Response<ResponseBody> {
     response
 }
 
+#[cold]
 pub(super) fn too_large(limit: usize) -> Response<ResponseBody> {
     refusal(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -101,6 +106,7 @@ pub(super) fn too_large(limit: usize) -> Response<ResponseBody> {
     )
 }
 
+#[cold]
 pub(super) fn not_found(path: &str) -> Response<ResponseBody> {
     refusal(
         StatusCode::NOT_FOUND,

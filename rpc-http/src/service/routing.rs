@@ -31,12 +31,26 @@ impl Shared {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let path = request.uri().path();
         if request.method() == Method::POST {
-            if let Some(route) = self.route(path) {
+            if let Some(route) = self.route(request.uri().path()) {
                 return self.post(route, request, meta, after_answer);
             }
         }
+        self.handle_other(request, meta)
+    }
+
+    /// Answers a request that is not a `POST` at a mount: the `GET`
+    /// fallback, a WebSocket upgrade, the explorer, `OPTIONS`, or a
+    /// refusal. Out of line, so that the code of every call's way in stays
+    /// short.
+    #[inline(never)]
+    fn handle_other<B>(self: Arc<Self>, request: Request<B>, meta: Meta) -> ResponseFuture<B>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let path = request.uri().path();
         #[cfg(feature = "ws")]
         if request.method() == Method::GET && super::websocket::is_upgrade(&request) {
             if let Some(route) = self.route(path) {
