@@ -38,7 +38,15 @@ fuzz_target!(|data: &[u8]| {
         Ok(answer) => answer,
         Err(waiting) => runtime().block_on(waiting.run(&ctx)),
     };
-    if let Some(answer) = answer {
-        common::check_answer(&answer);
+    if let Some(answer) = &answer {
+        common::check_answer(answer);
+    }
+    // Params left to the methods that decode them answer as if checked first.
+    if let Some(checked) = rpc_core::__fuzz::answer_with_params_checked(router, data, &ctx) {
+        assert_eq!(
+            answer.as_deref().map(String::from_utf8_lossy),
+            checked.as_deref().map(String::from_utf8_lossy),
+            "params checked later and first answer differently"
+        );
     }
 });

@@ -10,11 +10,11 @@ use futures_util::{FutureExt, StreamExt};
 
 use crate::context::Context;
 use crate::error::{clip, Error, ErrorCode};
-use crate::handler::{AsyncHandler, Kind, ResultSink, SyncHandler};
+use crate::handler::{AsyncHandler, Kind, Method, ResultSink, SyncHandler};
 use crate::observer::Observer;
 use crate::protocol::{
-    parse_message, write_error, write_id_suffix, Entry, Id, Message, MessageError, Request,
-    RESULT_PREFIX,
+    params_are_valid, parse_message, write_error, write_id_suffix, Entry, Id, Message,
+    MessageError, Request, RESULT_PREFIX,
 };
 use crate::router::Router;
 
@@ -54,6 +54,16 @@ enum Ready<'r, 'a> {
     Sync(&'r dyn SyncHandler, Request<'a>),
 }
 
+/// The params text of `request` when it was not checked as the message was
+/// read (see [`Router::parse`]).
+fn unchecked_params<'a>(request: &Request<'a>) -> Option<&'a str> {
+    if request.params_checked() {
+        None
+    } else {
+        request.params().text()
+    }
+}
+
 /// A message parsed by [`Router::parse`], ready to [`run`](Call::run).
 ///
 /// Transports use the split to see, before running anything, whether the
@@ -62,7 +72,7 @@ enum Ready<'r, 'a> {
 pub struct Call<'r, 'a> {
     router: &'r Router,
     message: Result<Parsed<'r, 'a>, MessageError>,
-    input_len: usize,
+    input: &'a [u8],
 }
 
 /// A message with the method of a single entry already looked up: the
@@ -154,18 +164,21 @@ impl<'a> Call<'_, 'a> {
         };
         match message {
             Parsed::Single(entry) => {
-                let mut out = Vec::with_capacity(answer_capacity(&entry, self.input_len));
-                match entry {
+                let mut out = Vec::with_capacity(answer_capacity(&entry, self.input.len()));
+                let ran = match entry {
                     Resolved::Async(handler, request) => {
                         run_async(handler, request, ctx, router.observer_ref(), &mut out).await
                     }
                     Resolved::Ready(ready) => {
                         run_ready(ready, ctx, router.observer_ref(), &mut out)
                     }
+                };
+                if ran.is_err() {
+                    return Some(router.parse_error(self.input));
                 }
                 (!out.is_empty()).then_some(out)
             }
-            Parsed::Batch(entries) => router.run_batch(entries, ctx, self.input_len).await,
+            Parsed::Batch(entries) => router.run_batch(entries, ctx, self.input.len()).await,
         }
     }
 
@@ -194,18 +207,20 @@ impl<'a> Call<'_, 'a> {
         };
         match message {
             Parsed::Single(entry) => {
-                let capacity = answer_capacity(&entry, self.input_len);
+                let capacity = answer_capacity(&entry, self.input.len());
                 match entry {
                     Resolved::Ready(ready) => {
                         let mut out = Vec::with_capacity(capacity);
-                        run_ready(ready, ctx, router.observer_ref(), &mut out);
+                        if run_ready(ready, ctx, router.observer_ref(), &mut out).is_err() {
+                            return Ok(Some(router.parse_error(self.input)));
+                        }
                         Ok((!out.is_empty()).then_some(out))
                     }
                     // Handed back looked up: running it later needs no second lookup.
                     waiting @ Resolved::Async(..) => Err(Call {
                         router,
                         message: Ok(Parsed::Single(waiting)),
-                        input_len: self.input_len,
+                        input: self.input,
                     }),
                 }
             }
@@ -225,14 +240,14 @@ impl<'a> Call<'_, 'a> {
                     return Err(Call {
                         router,
                         message: Ok(Parsed::Batch(entries)),
-                        input_len: self.input_len,
+                        input: self.input,
                     });
                 }
-                let mut out = batch_buffer(resolved.len(), self.input_len);
+                let mut out = batch_buffer(resolved.len(), self.input.len());
                 for entry in resolved {
                     match entry {
                         Resolved::Ready(ready) => append(&mut out, |out| {
-                            run_ready(ready, ctx, router.observer_ref(), out)
+                            let _ = run_ready(ready, ctx, router.observer_ref(), out);
                         }),
                         Resolved::Async(..) => unreachable!("checked above: no entry waits"),
                     }
@@ -293,22 +308,71 @@ impl Router {
     }
 
     /// Parses a message without running it; see [`Call`].
+    ///
+    /// A single request's `params` are not checked as the message is read:
+    /// a method of `#[rpc]` decodes them before it does anything, and
+    /// decoding reads every byte of them with serde_json. When that fails,
+    /// or the method answers an error, they are checked then, and text that
+    /// is not JSON is answered with the parse error (`-32700`) the parser
+    /// would have given: the same answer, with no method body run, and one
+    /// pass over the params instead of two. Everything else (a notification,
+    /// an unknown method, a method added by hand, which may read the text
+    /// itself) has them checked here, before anything runs; so do batches.
     pub fn parse<'a>(&self, input: &'a [u8]) -> Call<'_, 'a> {
+        self.parse_with(input, true)
+    }
+
+    /// [`parse`](Self::parse), leaving a single request's params unchecked
+    /// (for the methods that decode them first) or not.
+    pub(crate) fn parse_with<'a>(&self, input: &'a [u8], defer_params: bool) -> Call<'_, 'a> {
         let message = parse_message(
             input,
             self.limits.max_batch_len(),
             self.limits.max_depth(),
             &self.bare_params,
+            defer_params,
         )
-        .map(|message| match message {
-            Message::Single(entry) => Parsed::Single(self.resolve(entry)),
-            Message::Batch(entries) => Parsed::Batch(entries),
+        .and_then(|message| match message {
+            Message::Single(Entry::Valid(mut request)) if !request.params_checked() => {
+                let method = self.methods.get(request.method());
+                let decodes_first =
+                    request.id().is_some() && method.is_some_and(|method| method.decodes_params);
+                if !decodes_first && !request.check_params() {
+                    return parse_message(
+                        input,
+                        self.limits.max_batch_len(),
+                        self.limits.max_depth(),
+                        &self.bare_params,
+                        false,
+                    )
+                    .map(|_| unreachable!("params that are not JSON make the message unreadable"));
+                }
+                Ok(Parsed::Single(resolve_found(method, request)))
+            }
+            Message::Single(entry) => Ok(Parsed::Single(self.resolve(entry))),
+            Message::Batch(entries) => Ok(Parsed::Batch(entries)),
         });
         Call {
             router: self,
             message,
-            input_len: input.len(),
+            input,
         }
+    }
+
+    /// The answer to `input` once its unchecked params proved not to be
+    /// JSON: what the parser says when it checks them.
+    #[cold]
+    fn parse_error(&self, input: &[u8]) -> Vec<u8> {
+        let err = parse_message(
+            input,
+            self.limits.max_batch_len(),
+            self.limits.max_depth(),
+            &self.bare_params,
+            false,
+        )
+        .err()
+        .unwrap_or_else(|| MessageError::Parse("`params` are not valid JSON".to_owned()));
+        message_error(err)
     }
 
     /// Whether answering `entry` means waiting for an asynchronous method.
@@ -327,16 +391,9 @@ impl Router {
 
     #[inline]
     fn resolve<'a>(&self, entry: Entry<'a>) -> Resolved<'_, 'a> {
-        let request = match entry {
-            Entry::Valid(request) => request,
-            Entry::Invalid { id, reason } => return Resolved::Ready(Ready::Invalid { id, reason }),
-        };
-        match self.methods.get(request.method()) {
-            None => Resolved::Ready(Ready::NotFound(request)),
-            Some(method) => match &method.kind {
-                Kind::Sync(handler) => Resolved::Ready(Ready::Sync(&**handler, request)),
-                Kind::Async(handler) => Resolved::Async(&**handler, request),
-            },
+        match entry {
+            Entry::Valid(request) => resolve_found(self.methods.get(request.method()), request),
+            Entry::Invalid { id, reason } => Resolved::Ready(Ready::Invalid { id, reason }),
         }
     }
 
@@ -354,7 +411,7 @@ impl Router {
         for entry in resolved.by_ref() {
             match entry {
                 Resolved::Ready(ready) => append(&mut out, |out| {
-                    run_ready(ready, ctx, self.observer_ref(), out)
+                    let _ = run_ready(ready, ctx, self.observer_ref(), out);
                 }),
                 Resolved::Async(..) => {
                     first_async = Some(entry);
@@ -391,6 +448,18 @@ impl Router {
     }
 }
 
+/// `request` with `method`, its method as looked up.
+#[inline]
+fn resolve_found<'r, 'a>(method: Option<&'r Method>, request: Request<'a>) -> Resolved<'r, 'a> {
+    match method {
+        None => Resolved::Ready(Ready::NotFound(request)),
+        Some(method) => match &method.kind {
+            Kind::Sync(handler) => Resolved::Ready(Ready::Sync(&**handler, request)),
+            Kind::Async(handler) => Resolved::Async(&**handler, request),
+        },
+    }
+}
+
 /// Appends one batch answer, with a comma when it is not the first; nothing if `write` writes nothing.
 fn append(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
     let mark = out.len();
@@ -410,20 +479,23 @@ async fn run_entry(
     observer: Option<&dyn Observer>,
     out: &mut Vec<u8>,
 ) {
-    match entry {
+    // Batch entries' params are always checked: never unreadable here.
+    let _ = match entry {
         Resolved::Async(handler, request) => run_async(handler, request, ctx, observer, out).await,
         Resolved::Ready(ready) => run_ready(ready, ctx, observer, out),
-    }
+    };
 }
 
 /// Answers an entry that needs no waiting: invalid, unknown method, or synchronous.
 #[inline]
+/// Returns [`Unreadable`] when the entry's unchecked params proved not to
+/// be JSON: nothing is reported, and the caller answers the parse error.
 fn run_ready(
     entry: Ready<'_, '_>,
     ctx: &Context,
     observer: Option<&dyn Observer>,
     out: &mut Vec<u8>,
-) {
+) -> Result<(), Unreadable> {
     match entry {
         Ready::Invalid { id, reason } => {
             write_error(
@@ -431,6 +503,7 @@ fn run_ready(
                 &Error::invalid_request().with_data(reason),
                 id.as_ref(),
             );
+            Ok(())
         }
         Ready::NotFound(request) => {
             if let Some(id) = request.id() {
@@ -438,6 +511,7 @@ fn run_ready(
                     .with_data(&format!("no method named `{}`", clip(request.method())));
                 write_error(out, &error, Some(id));
             }
+            Ok(())
         }
         Ready::Sync(handler, request) => {
             let started = observer.map(|_| Instant::now());
@@ -447,8 +521,25 @@ fn run_ready(
                 handler.call(request.params(), ctx, sink)
             }));
             let error = close(&request, outcome, start, out);
+            readable(&request, error)?;
             report(observer, started, &request, error);
+            Ok(())
         }
+    }
+}
+
+/// A request whose unchecked params proved not to be JSON: the message is
+/// answered with the parse error the parser would have given.
+struct Unreadable;
+
+/// After a call that met `error`: `Unreadable` when the request's params
+/// were left unchecked and are not JSON. A call that succeeded decoded
+/// them, which proves them valid.
+#[inline]
+fn readable(request: &Request<'_>, error: Option<ErrorCode>) -> Result<(), Unreadable> {
+    match unchecked_params(request) {
+        Some(text) if error.is_some() && !params_are_valid(text) => Err(Unreadable),
+        _ => Ok(()),
     }
 }
 
@@ -458,7 +549,7 @@ async fn run_async(
     ctx: &Context,
     observer: Option<&dyn Observer>,
     out: &mut Vec<u8>,
-) {
+) -> Result<(), Unreadable> {
     let started = observer.map(|_| Instant::now());
     let start = out.len();
     let sink = open(&request, out);
@@ -469,7 +560,9 @@ async fn run_async(
         Err(panic) => Err(panic),
     };
     let error = close(&request, outcome, start, out);
+    readable(&request, error)?;
     report(observer, started, &request, error);
+    Ok(())
 }
 
 fn report(

@@ -84,6 +84,11 @@ pub struct Method {
     pub(crate) kind: Kind,
     /// Whether the method may read its [`Context`]; see [`Method::ignores_context`].
     pub(crate) reads_context: bool,
+    /// Whether the method decodes its params with serde_json before it does
+    /// anything else (guards aside), so that the router may leave checking
+    /// them to that decoding (see [`Router::parse`](crate::Router::parse)).
+    /// Set for the methods of `#[rpc]`, by the code it generates.
+    pub(crate) decodes_params: bool,
 }
 
 #[derive(Clone)]
@@ -111,6 +116,7 @@ impl Method {
         Self {
             kind,
             reads_context: true,
+            decodes_params: false,
         }
     }
 
@@ -284,6 +290,7 @@ impl Method {
         Self {
             kind,
             reads_context: true,
+            decodes_params: self.decodes_params,
         }
     }
 

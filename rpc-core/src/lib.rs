@@ -107,6 +107,18 @@ pub mod __private;
 #[doc(hidden)]
 pub mod __fuzz {
     pub use crate::protocol::scanner_and_full_parse;
+
+    /// The router's answer with every `params` checked as the message is
+    /// read, as [`Router::parse`](crate::Router::parse) would without
+    /// leaving them to the methods that decode them: the answer must be
+    /// the same. `None` when a method has to be waited for.
+    pub fn answer_with_params_checked(
+        router: &crate::Router,
+        input: &[u8],
+        ctx: &crate::Context,
+    ) -> Option<Option<Vec<u8>>> {
+        router.parse_with(input, false).run_now(ctx).ok()
+    }
 }
 
 #[doc = include_str!("rpc.md")]

@@ -39,8 +39,10 @@ pub fn start_subscription<T: serde::Serialize + Send + 'static>(
 pub use crate::handler::run_blocking;
 
 /// Adds a method whose name the macro already checked (non-empty, unique,
-/// not reserved), so no error can arise here.
-pub fn insert(router: &mut Router, name: &'static str, method: Method) {
+/// not reserved), so no error can arise here. Every method the macro
+/// generates decodes its params before anything else it does.
+pub fn insert(router: &mut Router, name: &'static str, mut method: Method) {
+    method.decodes_params = true;
     router.methods.insert(name.into(), method);
 }
 

@@ -493,12 +493,17 @@ impl Transport for Peer {
 /// The ids of the requests in an outgoing message (at least one).
 fn request_ids(message: &[u8]) -> Result<Vec<Box<str>>, PeerError> {
     let invalid = |what: &str| PeerError::invalid(format!("the message {what}"));
-    let ids: Vec<Box<str>> =
-        match parse_message(message, usize::MAX, crate::protocol::PARSER_MAX_DEPTH, &[]) {
-            Err(_) => return Err(invalid("is not a valid JSON-RPC request")),
-            Ok(Message::Single(entry)) => entry_id(&entry).into_iter().collect(),
-            Ok(Message::Batch(entries)) => entries.iter().filter_map(entry_id).collect(),
-        };
+    let ids: Vec<Box<str>> = match parse_message(
+        message,
+        usize::MAX,
+        crate::protocol::PARSER_MAX_DEPTH,
+        &[],
+        false,
+    ) {
+        Err(_) => return Err(invalid("is not a valid JSON-RPC request")),
+        Ok(Message::Single(entry)) => entry_id(&entry).into_iter().collect(),
+        Ok(Message::Batch(entries)) => entries.iter().filter_map(entry_id).collect(),
+    };
     if ids.is_empty() {
         return Err(invalid(
             "holds no request with an id (send notifications with `notify`)",

@@ -52,10 +52,19 @@ pub use tuple::{ParamList, StrArg};
 /// let (a, b): (i64, Option<i64>) = Params::new(Some(&raw)).decode(&["a", "b"]).unwrap();
 /// assert_eq!((a, b), (40, None));
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Params<'a> {
-    /// The member's JSON text, known valid (read by the parser, or a `RawValue`).
+    /// The member's JSON text: known valid (read by the parser, or a
+    /// `RawValue`), or a bracketed span that the decoding of an `#[rpc]`
+    /// method checks (see [`Router::parse`](crate::Router::parse)).
     raw: Option<&'a str>,
+}
+
+impl Default for Params<'_> {
+    /// No params.
+    fn default() -> Self {
+        Self::from_checked(None)
+    }
 }
 
 impl<'a> Params<'a> {
@@ -66,7 +75,11 @@ impl<'a> Params<'a> {
         }
     }
 
-    /// Wraps `params` text the request parser has proven valid JSON.
+    /// Wraps `params` text the request parser has proven valid JSON, or,
+    /// for a method that decodes its params before anything else, a
+    /// delimited span that the decoding checks: serde_json reads every
+    /// byte of it and refuses what is not JSON, and the router then answers
+    /// the parse error the parser would have given.
     pub(crate) fn from_checked(text: Option<&'a str>) -> Self {
         Self { raw: text }
     }

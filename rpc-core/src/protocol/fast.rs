@@ -8,7 +8,9 @@
 //! checks `params` itself when their strings have no escapes (arrays and
 //! objects, nested, of such strings, numbers, `true`, `false`, `null`);
 //! other `params` go through `serde_json` as one raw value, which proves
-//! them valid JSON.
+//! them valid JSON. A single request's `params` may instead be only
+//! delimited, left for the method's own decoding to check (see
+//! `Router::parse`): one pass over them instead of two.
 //!
 //! It never decides anything the full parse would decide differently: on
 //! anything else (escapes, unknown or repeated members, a wrong type, a
@@ -27,15 +29,29 @@ use super::message::{Entry, Member, Message, Request};
 ///
 /// `text` must be valid UTF-8 (it is a `str`) and within the depth limit,
 /// which the caller checked: `serde_json` skips `params` without a depth guard.
+///
+/// With `defer_params`, a single request's `params` are not checked here,
+/// only delimited (see [`Scanner::delimited`]): whoever decodes them checks
+/// them, and `Request::check_params` checks them for everyone else. A
+/// batch's are always checked: one bad entry makes the whole batch a parse
+/// error, which must be known before any entry runs.
 #[inline]
-pub(super) fn parse_message(text: &str, max_batch_len: usize) -> Option<Message<'_>> {
+pub(super) fn parse_message(
+    text: &str,
+    max_batch_len: usize,
+    defer_params: bool,
+) -> Option<Message<'_>> {
     let mut scanner = Scanner {
         text,
         bytes: text.as_bytes(),
         at: 0,
+        defer_params: false,
     };
     let message = match scanner.next()? {
-        b'{' => Message::Single(Entry::Valid(scanner.request()?)),
+        b'{' => {
+            scanner.defer_params = defer_params;
+            Message::Single(Entry::Valid(scanner.request()?))
+        }
         b'[' => {
             scanner.at += 1;
             let mut entries = Vec::with_capacity(8);
@@ -60,11 +76,54 @@ pub(super) fn parse_message(text: &str, max_batch_len: usize) -> Option<Message<
     (scanner.at == scanner.bytes.len()).then_some(message)
 }
 
+/// How many bytes a search reads one by one before it turns to `memchr`,
+/// whose setup costs more than it saves on a short span.
+const SHORT: usize = 16;
+
+/// Just past the closing quote of the string whose inside starts at
+/// `from`, escapes skipped; nothing else checked.
+#[inline]
+fn skip_string(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    let mut run = 0;
+    loop {
+        match *bytes.get(at)? {
+            b'"' => return Some(at + 1),
+            // The escaped byte is never the end.
+            b'\\' => {
+                at += 2;
+                run = 0;
+            }
+            _ => {
+                at += 1;
+                run += 1;
+                if run == SHORT {
+                    at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+                    run = 0;
+                }
+            }
+        }
+    }
+}
+
+/// Whether `text` (a request's `params`: an array or an object) is valid JSON.
+pub(crate) fn params_are_valid(text: &str) -> bool {
+    let mut scanner = Scanner {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+        defer_params: false,
+    };
+    scanner.params().is_some() && scanner.at == text.len()
+}
+
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     /// The next byte to read.
     at: usize,
+    /// Whether `params` are only delimited, not checked.
+    defer_params: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -101,6 +160,7 @@ impl<'a> Scanner<'a> {
         let mut version = false;
         let mut method = None;
         let mut params = None;
+        let mut params_checked = true;
         let mut id = None;
         if self.next()? == b'}' {
             return None;
@@ -128,7 +188,14 @@ impl<'a> Scanner<'a> {
                     self.expect(b'"')?;
                     method = Some(self.plain_string()?);
                 }
-                Member::Params if params.is_none() => params = Some(self.params()?),
+                Member::Params if params.is_none() => {
+                    params = Some(if self.defer_params {
+                        params_checked = false;
+                        self.delimited()?
+                    } else {
+                        self.params()?
+                    });
+                }
                 Member::Id if id.is_none() => id = Some(self.id()?),
                 _ => return None,
             }
@@ -145,6 +212,7 @@ impl<'a> Scanner<'a> {
         Some(Request {
             method: Cow::Borrowed(method?),
             params,
+            params_checked,
             id: id.map(Id::from_checked),
         })
     }
@@ -185,6 +253,56 @@ impl<'a> Scanner<'a> {
             self.at += raw.get().len();
         }
         self.text.get(start..self.at)
+    }
+
+    /// An array or object from its opening bracket to its matching close,
+    /// found without checking what is between: brackets of its kind are
+    /// counted outside strings, strings skipped to their closing quote
+    /// (several bytes at a time). Valid JSON ends exactly there, so the
+    /// decoding that checks the span later sees the whole value; the text
+    /// is UTF-8 already.
+    // Out of line, as `plain` is: the request's own scan stays short.
+    #[inline(never)]
+    fn delimited(&mut self) -> Option<&'a str> {
+        let bytes = self.bytes;
+        let start = self.at;
+        let open = *bytes.get(start)?;
+        let close = match open {
+            b'[' => b']',
+            b'{' => b'}',
+            _ => return None,
+        };
+        let mut depth = 1usize;
+        let mut at = start + 1;
+        // Bytes read one by one since the last one that mattered.
+        let mut run = 0;
+        loop {
+            let byte = *bytes.get(at)?;
+            if byte == b'"' {
+                at = skip_string(bytes, at + 1)?;
+                run = 0;
+                continue;
+            }
+            at += 1;
+            if byte == open {
+                depth += 1;
+                run = 0;
+            } else if byte == close {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+                run = 0;
+            } else {
+                run += 1;
+                if run == SHORT {
+                    at += memchr::memchr3(open, close, b'"', bytes.get(at..)?)?;
+                    run = 0;
+                }
+            }
+        }
+        self.at = at;
+        self.text.get(start..at)
     }
 
     /// A plain array or object, from its opening bracket to just past
@@ -235,7 +353,6 @@ impl<'a> Scanner<'a> {
     /// (Kept apart from [`plain_string`](Self::plain_string), whose names are
     /// short: one function for both measured about 45 instructions more per call.)
     fn params_string(&mut self) -> Option<()> {
-        const SHORT: usize = 16;
         let rest = self.bytes.get(self.at..)?;
         let head = rest.len().min(SHORT);
         for (at, &byte) in rest[..head].iter().enumerate() {
@@ -320,7 +437,7 @@ mod tests {
 
     /// The scanner either gives up or agrees with the full parse, entry for entry.
     fn agrees(text: &str) -> bool {
-        let Some(fast) = parse_message(text, BATCH_LIMIT) else {
+        let Some(fast) = parse_message(text, BATCH_LIMIT, false) else {
             return false;
         };
         let full = full::parse_message(text, BATCH_LIMIT, &[]);
@@ -330,6 +447,49 @@ mod tests {
             "the scanner and the full parse disagree on {text:?}"
         );
         true
+    }
+
+    /// The params text and whether it was checked, of a single request read with deferral.
+    fn deferred(text: &str) -> Option<(String, bool)> {
+        match parse_message(text, BATCH_LIMIT, true)? {
+            Message::Single(Entry::Valid(request)) => Some((
+                request.params.unwrap_or_default().to_owned(),
+                request.params_checked,
+            )),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn deferred_params_are_delimited_whatever_their_strings_hold() {
+        for params in [
+            r#"[1,2]"#,
+            r#"[[0.125, 0.625], {"x": [1e3, -2]}]"#,
+            r#"["]", "[", "\"]", "\\", "\\\"", {"}": "{"}]"#,
+            r#"{"a": [1, {"b": "}"}], "c": "\u0041"}"#,
+            // Not JSON inside, but delimited: decoding will refuse it.
+            r#"[1,,2]"#,
+            r#"{"a":[1,,]}"#,
+        ] {
+            let text = format!(r#"{{"jsonrpc":"2.0","method":"m","params":{params},"id":1}}"#);
+            assert_eq!(deferred(&text), Some((params.to_owned(), false)), "{text}");
+            assert_eq!(
+                params_are_valid(params),
+                serde_json::from_str::<serde::de::IgnoredAny>(params).is_ok(),
+                "{params}"
+            );
+        }
+        // No end: the full parse reads it (and refuses it).
+        for params in [r#"[1,2"#, r#"["]"#, r#"["\"]"#, r#"{"a":1"#] {
+            let text = format!(r#"{{"jsonrpc":"2.0","method":"m","params":{params}"#);
+            assert_eq!(deferred(&text), None, "{text}");
+        }
+        // A batch's params are always checked.
+        let batch = r#"[{"jsonrpc":"2.0","method":"m","params":[1,,2],"id":1}]"#;
+        assert!(parse_message(batch, BATCH_LIMIT, true).is_none());
+        // Without params there is nothing to check.
+        let bare = r#"{"jsonrpc":"2.0","method":"m","id":1}"#;
+        assert_eq!(deferred(bare), Some((String::new(), true)));
     }
 
     #[test]
@@ -400,7 +560,7 @@ mod tests {
             r#"[{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"}]"#,
         ] {
             assert!(
-                parse_message(text, BATCH_LIMIT).is_none(),
+                parse_message(text, BATCH_LIMIT, false).is_none(),
                 "the scanner read {text:?}"
             );
         }

@@ -272,6 +272,7 @@ impl<'de> Visitor<'de> for EntryVisitor<'_> {
         Ok(Entry::Valid(Request {
             method,
             params: params.map(RawValue::get),
+            params_checked: true,
             id,
         }))
     }

@@ -17,8 +17,11 @@ use crate::params::Params;
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
     pub(super) method: Cow<'a, str>,
-    /// The member's JSON text, proven valid by the parser.
+    /// The member's JSON text: proven valid by the parser, or, when
+    /// `params_checked` is false, only known to be a bracketed span (see
+    /// [`Request::check_params`]).
     pub(super) params: Option<&'a str>,
+    pub(super) params_checked: bool,
     pub(super) id: Option<Id<'a>>,
 }
 
@@ -32,6 +35,23 @@ impl<'a> Request<'a> {
     /// request has none; otherwise it is an array or an object).
     pub fn params(&self) -> Params<'a> {
         Params::from_checked(self.params)
+    }
+
+    /// Whether the `params` text is known to be valid JSON. A single
+    /// request's params are not checked when it is read: decoding them
+    /// checks them, and the router checks them first for whatever does not
+    /// decode them before acting (see `Router::parse`).
+    pub(crate) fn params_checked(&self) -> bool {
+        self.params_checked
+    }
+
+    /// Checks params that were not checked when the request was read;
+    /// whether they are valid JSON (after which they count as checked).
+    pub(crate) fn check_params(&mut self) -> bool {
+        if !self.params_checked {
+            self.params_checked = self.params.is_none_or(super::fast::params_are_valid);
+        }
+        self.params_checked
     }
 
     /// The id; `None` for a notification. `Some(Id::NULL)` is a request with
