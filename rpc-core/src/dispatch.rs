@@ -10,7 +10,7 @@ use futures_util::{FutureExt, StreamExt};
 
 use crate::context::Context;
 use crate::error::{clip, Error, ErrorCode};
-use crate::handler::{AsyncHandler, Kind, Method, ResultSink, SyncHandler};
+use crate::handler::{AsyncHandler, Kind, ResultSink, SyncHandler};
 use crate::observer::Observer;
 use crate::protocol::{
     params_are_valid, parse_message, write_error, write_id_suffix, Entry, Id, Message,
@@ -323,34 +323,23 @@ impl Router {
     }
 
     /// [`parse`](Self::parse), leaving a single request's params unchecked
-    /// (for the methods that decode them first) or not.
+    /// for the methods that decode them first, or not.
     pub(crate) fn parse_with<'a>(&self, input: &'a [u8], defer_params: bool) -> Call<'_, 'a> {
+        let decodes_first = |name: &str| {
+            self.methods
+                .get(name)
+                .is_some_and(|method| method.decodes_params)
+        };
         let message = parse_message(
             input,
             self.limits.max_batch_len(),
             self.limits.max_depth(),
             &self.bare_params,
-            defer_params,
+            defer_params.then_some(&decodes_first as &dyn Fn(&str) -> bool),
         )
-        .and_then(|message| match message {
-            Message::Single(Entry::Valid(mut request)) if !request.params_checked() => {
-                let method = self.methods.get(request.method());
-                let decodes_first =
-                    request.id().is_some() && method.is_some_and(|method| method.decodes_params);
-                if !decodes_first && !request.check_params() {
-                    return parse_message(
-                        input,
-                        self.limits.max_batch_len(),
-                        self.limits.max_depth(),
-                        &self.bare_params,
-                        false,
-                    )
-                    .map(|_| unreachable!("params that are not JSON make the message unreadable"));
-                }
-                Ok(Parsed::Single(resolve_found(method, request)))
-            }
-            Message::Single(entry) => Ok(Parsed::Single(self.resolve(entry))),
-            Message::Batch(entries) => Ok(Parsed::Batch(entries)),
+        .map(|message| match message {
+            Message::Single(entry) => Parsed::Single(self.resolve(entry)),
+            Message::Batch(entries) => Parsed::Batch(entries),
         });
         Call {
             router: self,
@@ -368,7 +357,7 @@ impl Router {
             self.limits.max_batch_len(),
             self.limits.max_depth(),
             &self.bare_params,
-            false,
+            None,
         )
         .err()
         .unwrap_or_else(|| MessageError::Parse("`params` are not valid JSON".to_owned()));
@@ -391,9 +380,16 @@ impl Router {
 
     #[inline]
     fn resolve<'a>(&self, entry: Entry<'a>) -> Resolved<'_, 'a> {
-        match entry {
-            Entry::Valid(request) => resolve_found(self.methods.get(request.method()), request),
-            Entry::Invalid { id, reason } => Resolved::Ready(Ready::Invalid { id, reason }),
+        let request = match entry {
+            Entry::Valid(request) => request,
+            Entry::Invalid { id, reason } => return Resolved::Ready(Ready::Invalid { id, reason }),
+        };
+        match self.methods.get(request.method()) {
+            None => Resolved::Ready(Ready::NotFound(request)),
+            Some(method) => match &method.kind {
+                Kind::Sync(handler) => Resolved::Ready(Ready::Sync(&**handler, request)),
+                Kind::Async(handler) => Resolved::Async(&**handler, request),
+            },
         }
     }
 
@@ -445,18 +441,6 @@ impl Router {
         }
 
         close_batch(out)
-    }
-}
-
-/// `request` with `method`, its method as looked up.
-#[inline]
-fn resolve_found<'r, 'a>(method: Option<&'r Method>, request: Request<'a>) -> Resolved<'r, 'a> {
-    match method {
-        None => Resolved::Ready(Ready::NotFound(request)),
-        Some(method) => match &method.kind {
-            Kind::Sync(handler) => Resolved::Ready(Ready::Sync(&**handler, request)),
-            Kind::Async(handler) => Resolved::Async(&**handler, request),
-        },
     }
 }
 

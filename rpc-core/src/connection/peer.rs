@@ -498,7 +498,7 @@ fn request_ids(message: &[u8]) -> Result<Vec<Box<str>>, PeerError> {
         usize::MAX,
         crate::protocol::PARSER_MAX_DEPTH,
         &[],
-        false,
+        None,
     ) {
         Err(_) => return Err(invalid("is not a valid JSON-RPC request")),
         Ok(Message::Single(entry)) => entry_id(&entry).into_iter().collect(),

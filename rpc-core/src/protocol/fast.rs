@@ -30,28 +30,26 @@ use super::message::{Entry, Member, Message, Request};
 /// `text` must be valid UTF-8 (it is a `str`) and within the depth limit,
 /// which the caller checked: `serde_json` skips `params` without a depth guard.
 ///
-/// With `defer_params`, a single request's `params` are not checked here,
-/// only delimited (see [`Scanner::delimited`]): whoever decodes them checks
-/// them, and `Request::check_params` checks them for everyone else. A
-/// batch's are always checked: one bad entry makes the whole batch a parse
+/// With `decodes_first`, which says of a method name whether that method
+/// decodes its params before anything else, a single request to such a
+/// method (named before its params, with an id) has its `params` only
+/// delimited here, not checked (see [`Scanner::delimited`]): the decoding
+/// checks them. A notification's are checked (it is acknowledged before it
+/// runs), and so are a batch's: one bad entry makes the whole batch a parse
 /// error, which must be known before any entry runs.
 #[inline]
-pub(super) fn parse_message(
-    text: &str,
+pub(super) fn parse_message<'a>(
+    text: &'a str,
     max_batch_len: usize,
-    defer_params: bool,
-) -> Option<Message<'_>> {
+    decodes_first: DecodesFirst<'_>,
+) -> Option<Message<'a>> {
     let mut scanner = Scanner {
         text,
         bytes: text.as_bytes(),
         at: 0,
-        defer_params: false,
     };
     let message = match scanner.next()? {
-        b'{' => {
-            scanner.defer_params = defer_params;
-            Message::Single(Entry::Valid(scanner.request()?))
-        }
+        b'{' => Message::Single(Entry::Valid(scanner.request(decodes_first)?)),
         b'[' => {
             scanner.at += 1;
             let mut entries = Vec::with_capacity(8);
@@ -59,7 +57,7 @@ pub(super) fn parse_message(
                 if scanner.next()? != b'{' || entries.len() == max_batch_len {
                     return None;
                 }
-                entries.push(Entry::Valid(scanner.request()?));
+                entries.push(Entry::Valid(scanner.request(None)?));
                 match scanner.next()? {
                     b',' => scanner.at += 1,
                     b']' => break,
@@ -75,6 +73,10 @@ pub(super) fn parse_message(
     scanner.skip_whitespace();
     (scanner.at == scanner.bytes.len()).then_some(message)
 }
+
+/// Which methods decode their params before they do anything else, by
+/// name; `None`: check every request's params as it is read.
+pub(crate) type DecodesFirst<'d> = Option<&'d dyn Fn(&str) -> bool>;
 
 /// How many bytes a search reads one by one before it turns to `memchr`,
 /// whose setup costs more than it saves on a short span.
@@ -112,7 +114,6 @@ pub(crate) fn params_are_valid(text: &str) -> bool {
         text,
         bytes: text.as_bytes(),
         at: 0,
-        defer_params: false,
     };
     scanner.params().is_some() && scanner.at == text.len()
 }
@@ -122,8 +123,6 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     /// The next byte to read.
     at: usize,
-    /// Whether `params` are only delimited, not checked.
-    defer_params: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -155,7 +154,7 @@ impl<'a> Scanner<'a> {
 
     /// One object with the members of a valid request, each at most once;
     /// the scanner is at its `{`.
-    fn request(&mut self) -> Option<Request<'a>> {
+    fn request(&mut self, decodes_first: DecodesFirst<'_>) -> Option<Request<'a>> {
         self.at += 1;
         let mut version = false;
         let mut method = None;
@@ -189,7 +188,9 @@ impl<'a> Scanner<'a> {
                     method = Some(self.plain_string()?);
                 }
                 Member::Params if params.is_none() => {
-                    params = Some(if self.defer_params {
+                    let defer = method
+                        .is_some_and(|name| decodes_first.is_some_and(|decodes| decodes(name)));
+                    params = Some(if defer {
                         params_checked = false;
                         self.delimited()?
                     } else {
@@ -208,6 +209,14 @@ impl<'a> Scanner<'a> {
         self.at += 1;
         if !version {
             return None;
+        }
+        // A notification is acknowledged before it runs: its params are
+        // checked now (the full parse answers what is not JSON).
+        if id.is_none() && !params_checked {
+            if !params.is_some_and(params_are_valid) {
+                return None;
+            }
+            params_checked = true;
         }
         Some(Request {
             method: Cow::Borrowed(method?),
@@ -437,7 +446,7 @@ mod tests {
 
     /// The scanner either gives up or agrees with the full parse, entry for entry.
     fn agrees(text: &str) -> bool {
-        let Some(fast) = parse_message(text, BATCH_LIMIT, false) else {
+        let Some(fast) = parse_message(text, BATCH_LIMIT, None) else {
             return false;
         };
         let full = full::parse_message(text, BATCH_LIMIT, &[]);
@@ -451,7 +460,7 @@ mod tests {
 
     /// The params text and whether it was checked, of a single request read with deferral.
     fn deferred(text: &str) -> Option<(String, bool)> {
-        match parse_message(text, BATCH_LIMIT, true)? {
+        match parse_message(text, BATCH_LIMIT, Some(&|_: &str| true))? {
             Message::Single(Entry::Valid(request)) => Some((
                 request.params.unwrap_or_default().to_owned(),
                 request.params_checked,
@@ -486,7 +495,23 @@ mod tests {
         }
         // A batch's params are always checked.
         let batch = r#"[{"jsonrpc":"2.0","method":"m","params":[1,,2],"id":1}]"#;
-        assert!(parse_message(batch, BATCH_LIMIT, true).is_none());
+        assert!(parse_message(batch, BATCH_LIMIT, Some(&|_: &str| true)).is_none());
+        // A notification's are checked, and one that is not JSON is left to the full parse.
+        let notification = r#"{"jsonrpc":"2.0","method":"m","params":[1,2]}"#;
+        assert_eq!(deferred(notification), Some(("[1,2]".to_owned(), true)));
+        let notification = r#"{"jsonrpc":"2.0","method":"m","params":[1,,2]}"#;
+        assert_eq!(deferred(notification), None);
+        // Params before the method's name, or for a method that does not
+        // decode first, are checked.
+        let early = r#"{"jsonrpc":"2.0","params":[1,2],"method":"m","id":1}"#;
+        assert_eq!(deferred(early), Some(("[1,2]".to_owned(), true)));
+        let by_hand = r#"{"jsonrpc":"2.0","method":"m","params":[1,2],"id":1}"#;
+        let Some(Message::Single(Entry::Valid(request))) =
+            parse_message(by_hand, BATCH_LIMIT, Some(&|_: &str| false))
+        else {
+            panic!("read");
+        };
+        assert!(request.params_checked);
         // Without params there is nothing to check.
         let bare = r#"{"jsonrpc":"2.0","method":"m","id":1}"#;
         assert_eq!(deferred(bare), Some((String::new(), true)));
@@ -560,7 +585,7 @@ mod tests {
             r#"[{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"},{"jsonrpc":"2.0","method":"m"}]"#,
         ] {
             assert!(
-                parse_message(text, BATCH_LIMIT, false).is_none(),
+                parse_message(text, BATCH_LIMIT, None).is_none(),
                 "the scanner read {text:?}"
             );
         }

@@ -18,8 +18,7 @@ use crate::params::Params;
 pub struct Request<'a> {
     pub(super) method: Cow<'a, str>,
     /// The member's JSON text: proven valid by the parser, or, when
-    /// `params_checked` is false, only known to be a bracketed span (see
-    /// [`Request::check_params`]).
+    /// `params_checked` is false, only known to be a bracketed span.
     pub(super) params: Option<&'a str>,
     pub(super) params_checked: bool,
     pub(super) id: Option<Id<'a>>,
@@ -37,20 +36,10 @@ impl<'a> Request<'a> {
         Params::from_checked(self.params)
     }
 
-    /// Whether the `params` text is known to be valid JSON. A single
-    /// request's params are not checked when it is read: decoding them
-    /// checks them, and the router checks them first for whatever does not
-    /// decode them before acting (see `Router::parse`).
+    /// Whether the `params` text is known to be valid JSON: true unless the
+    /// request was read for a method that decodes its params before
+    /// anything else, which then checks them (see `Router::parse`).
     pub(crate) fn params_checked(&self) -> bool {
-        self.params_checked
-    }
-
-    /// Checks params that were not checked when the request was read;
-    /// whether they are valid JSON (after which they count as checked).
-    pub(crate) fn check_params(&mut self) -> bool {
-        if !self.params_checked {
-            self.params_checked = self.params.is_none_or(super::fast::params_are_valid);
-        }
         self.params_checked
     }
 

@@ -3,6 +3,7 @@
 //! full parse of `full.rs` everything else. The two are siblings: neither
 //! calls the other.
 
+use super::fast::DecodesFirst;
 use super::message::{Message, MessageError};
 
 /// The nesting depth at which `serde_json` itself stops recursing; deeper
@@ -17,14 +18,14 @@ pub(crate) const PARSER_MAX_DEPTH: usize = 128;
 /// ([`Router::accept_bare_params`](crate::Router::accept_bare_params)),
 /// empty unless a user asks.
 ///
-/// With `defer_params`, a single request's `params` may be left unchecked
-/// (see `fast::parse_message`).
+/// With `decodes_first`, a single request's `params` may be left unchecked
+/// for the methods that decode them first (see `fast::parse_message`).
 pub(crate) fn parse_message<'a>(
     input: &'a [u8],
     max_batch_len: usize,
     max_depth: usize,
     bare_params: &[Box<str>],
-    defer_params: bool,
+    decodes_first: DecodesFirst<'_>,
 ) -> Result<Message<'a>, MessageError> {
     // `serde_json` skips raw values (our `params`) without a depth guard, so
     // the limit is checked here: a message can only be too deep if it holds
@@ -38,7 +39,7 @@ pub(crate) fn parse_message<'a>(
     let text = std::str::from_utf8(input).map_err(|err| {
         MessageError::Parse(format!("invalid UTF-8 at byte {}", err.valid_up_to()))
     })?;
-    match super::fast::parse_message(text, max_batch_len, defer_params) {
+    match super::fast::parse_message(text, max_batch_len, decodes_first) {
         Some(message) => Ok(message),
         None => super::full::parse_message(text, max_batch_len, bare_params),
     }
@@ -55,7 +56,7 @@ pub fn scanner_and_full_parse(input: &[u8], max_batch_len: usize) -> Option<(Str
         return None;
     }
     let text = std::str::from_utf8(input).ok()?;
-    let fast = super::fast::parse_message(text, max_batch_len, false)?;
+    let fast = super::fast::parse_message(text, max_batch_len, None)?;
     let full = super::full::parse_message(text, max_batch_len, &[]);
     Some((
         format!("{:?}", Ok::<_, ()>(&fast)),
@@ -108,7 +109,7 @@ mod tests {
     use super::*;
 
     fn single(input: &str) -> Entry<'_> {
-        match parse_message(input.as_bytes(), 1000, 128, &[], false).unwrap() {
+        match parse_message(input.as_bytes(), 1000, 128, &[], None).unwrap() {
             Message::Single(entry) => entry,
             Message::Batch(_) => panic!("batch"),
         }
@@ -208,7 +209,7 @@ mod tests {
     #[test]
     fn message_level_errors() {
         fn parse(s: &str) -> Result<Message<'_>, MessageError> {
-            parse_message(s.as_bytes(), 3, 128, &[], false)
+            parse_message(s.as_bytes(), 3, 128, &[], None)
         }
         assert!(matches!(parse(""), Err(MessageError::Parse(_))));
         assert!(matches!(parse("{"), Err(MessageError::Parse(_))));
@@ -240,13 +241,13 @@ mod tests {
         for scalar in ["1e400", r#""\udc00""#, "-1e999"] {
             assert!(
                 matches!(
-                    parse_message(scalar.as_bytes(), 10, 128, &[], false),
+                    parse_message(scalar.as_bytes(), 10, 128, &[], None),
                     Err(MessageError::NotAMessage)
                 ),
                 "{scalar}"
             );
             let batch = format!(r#"[{{"jsonrpc":"2.0","method":"a","id":1}},{scalar}]"#);
-            let Ok(Message::Batch(entries)) = parse_message(batch.as_bytes(), 10, 128, &[], false)
+            let Ok(Message::Batch(entries)) = parse_message(batch.as_bytes(), 10, 128, &[], None)
             else {
                 panic!("{batch}: not read as a batch");
             };
@@ -260,7 +261,7 @@ mod tests {
         let request = valid(r#"{"jsonrpc":"2.0","method":"a","id":1,"\ud800":0}"#);
         assert_eq!(request.id().unwrap().as_json(), "1");
         let in_batch = r#"[{"jsonrpc":"2.0","method":"a","\ud800":1e400,"id":2}]"#;
-        let Ok(Message::Batch(entries)) = parse_message(in_batch.as_bytes(), 10, 128, &[], false)
+        let Ok(Message::Batch(entries)) = parse_message(in_batch.as_bytes(), 10, 128, &[], None)
         else {
             panic!("not read as a batch");
         };
@@ -273,7 +274,7 @@ mod tests {
     fn invalid_utf8_is_a_parse_error() {
         let input = b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\",\"id\":1}";
         assert!(matches!(
-            parse_message(input, 10, 128, &[], false),
+            parse_message(input, 10, 128, &[], None),
             Err(MessageError::Parse(_))
         ));
     }
@@ -282,19 +283,19 @@ mod tests {
     fn depth_limit_below_the_parser_guard_is_enforced_outside_strings() {
         let deep = r#"{"jsonrpc":"2.0","method":"m","params":[[[["x"]]]],"id":1}"#;
         assert!(matches!(
-            parse_message(deep.as_bytes(), 10, 4, &[], false),
+            parse_message(deep.as_bytes(), 10, 4, &[], None),
             Err(MessageError::TooDeep { limit: 4 })
         ));
-        assert!(parse_message(deep.as_bytes(), 10, 5, &[], false).is_ok());
+        assert!(parse_message(deep.as_bytes(), 10, 5, &[], None).is_ok());
         let brackets_in_string = r#"{"jsonrpc":"2.0","method":"m","params":["[[[[[\"[[["],"id":1}"#;
-        assert!(parse_message(brackets_in_string.as_bytes(), 10, 2, &[], false).is_ok());
+        assert!(parse_message(brackets_in_string.as_bytes(), 10, 2, &[], None).is_ok());
     }
 
     #[test]
     fn very_deep_nesting_is_an_error_not_a_crash() {
         let deep = "[".repeat(100_000);
         assert!(matches!(
-            parse_message(deep.as_bytes(), 10, 128, &[], false),
+            parse_message(deep.as_bytes(), 10, 128, &[], None),
             Err(MessageError::TooDeep { limit: 128 })
         ));
         let deep_params = format!(
@@ -302,7 +303,7 @@ mod tests {
             "[".repeat(100_000)
         );
         assert!(matches!(
-            parse_message(deep_params.as_bytes(), 10, 128, &[], false),
+            parse_message(deep_params.as_bytes(), 10, 128, &[], None),
             Err(MessageError::TooDeep { .. })
         ));
         // Many brackets inside strings are not depth.
@@ -310,6 +311,6 @@ mod tests {
             r#"{{"jsonrpc":"2.0","method":"m","params":["{}"],"id":1}}"#,
             "[".repeat(1000)
         );
-        assert!(parse_message(in_strings.as_bytes(), 10, 128, &[], false).is_ok());
+        assert!(parse_message(in_strings.as_bytes(), 10, 128, &[], None).is_ok());
     }
 }
