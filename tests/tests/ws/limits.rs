@@ -11,7 +11,7 @@ use rpc_core::{Context, Error, Method, Params, Router, Topics};
 use rpc_http::{HttpConfig, Server, WsClient, WsConfig};
 use serde_json::json;
 
-use crate::support::{close_code, next_json, raw_connect, send_text, start, within};
+use crate::support::{close_code, echo, next_json, raw_connect, send_text, start, within};
 
 fn ws_config(connection: ConnectionConfig) -> HttpConfig {
     HttpConfig::new().with_websocket(WsConfig::new().with_connection(connection))
@@ -297,14 +297,7 @@ async fn a_silent_peer_is_closed_after_the_idle_timeout_and_a_vanished_one_costs
 
 #[tokio::test]
 async fn a_call_whose_answer_is_over_the_clients_limit_fails_saying_so() {
-    let mut router = Router::new();
-    router
-        .method("echo", |params: Params<'_>, _: &Context| {
-            let (text,): (String,) = params.decode(&["text"])?;
-            Ok::<_, Error>(text)
-        })
-        .unwrap();
-    let (server, url) = start(Server::bind("127.0.0.1:0").mount("/", router)).await;
+    let (server, url) = start(Server::bind("127.0.0.1:0").mount("/", echo())).await;
     let small = WsConfig::new()
         .with_max_message_size(200)
         .with_max_frame_size(200);

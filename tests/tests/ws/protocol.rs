@@ -1,22 +1,10 @@
 //! The wire over a bare socket: frames in, frames out.
 
 use fastwebsockets::{Frame, OpCode, Payload};
-use rpc_core::{Context, Error, Params, Router};
 use rpc_http::{HttpConfig, Server, WsConfig};
 use serde_json::json;
 
-use crate::support::{close_code, next_json, raw_connect, send_text, start, start_router};
-
-fn echo() -> Router {
-    let mut router = Router::new();
-    router
-        .method("echo", |params: Params<'_>, _: &Context| {
-            let (text,): (String,) = params.decode(&["text"])?;
-            Ok::<_, Error>(text)
-        })
-        .unwrap();
-    router
-}
+use crate::support::{close_code, echo, next_json, raw_connect, send_text, start, start_router};
 
 #[tokio::test]
 async fn batches_notifications_binary_frames_and_bad_json() {

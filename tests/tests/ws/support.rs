@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use rpc_core::Router;
+use rpc_core::{Context, Error, Params, Router};
 use rpc_http::{Server, ServerHandle, WsClient};
 
 /// Every wait is bounded by this, so a broken feature fails instead of hanging.
@@ -121,4 +121,16 @@ where
         )))
         .await
         .unwrap();
+}
+
+/// `echo(text)`: answers its argument.
+pub(crate) fn echo() -> Router {
+    let mut router = Router::new();
+    router
+        .method("echo", |params: Params<'_>, _: &Context| {
+            let (text,): (String,) = params.decode(&["text"])?;
+            Ok::<_, Error>(text)
+        })
+        .unwrap();
+    router
 }
