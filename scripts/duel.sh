@@ -24,7 +24,9 @@
 # Environment (defaults):
 #   ROUNDS=6 DUR=5s CONN=32 PORT=39500 SERVER_CPU=0 LOAD_CPU=1 SATURATED=90
 #   SERVERS="ours ours_bare jsonrpsee"   (each against hand; also hand_router:
-#                                         hand's HTTP with the #[rpc] router)
+#                                         hand's HTTP with the #[rpc] router, and
+#                                         hand_service: hand's HTTP serving
+#                                         rpc-http's RpcService)
 #   WORKLOADS="add_positional add_named batch10 echo4k echo_owned4k sum1000 notification"
 #   OUT=target/duel   (raw results and report.md)
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
@@ -71,7 +73,7 @@ for workload in $WORKLOADS; do
     [[ -f "scripts/load/$workload.lua" ]] || die "no wrk script scripts/load/$workload.lua"
 done
 for server in $SERVERS; do
-    case "$server" in ours | ours_bare | hand_router | jsonrpsee) ;; *) die "unknown server '$server' (hand is always the other)" ;; esac
+    case "$server" in ours | ours_bare | hand_router | hand_service | jsonrpsee) ;; *) die "unknown server '$server' (hand is always the other)" ;; esac
 done
 need wrk wrk
 need jq jq

@@ -1,6 +1,7 @@
 //! From request bytes to response bytes.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -10,7 +11,7 @@ use futures_util::{FutureExt, StreamExt};
 
 use crate::context::Context;
 use crate::error::{clip, Error, ErrorCode};
-use crate::handler::{AsyncHandler, Kind, ResultSink, SyncHandler};
+use crate::handler::{AsyncHandler, Kind, Method, ResultSink, SyncHandler};
 use crate::observer::Observer;
 use crate::protocol::{
     params_are_valid, parse_message, write_error, write_id_suffix, Entry, Id, Message,
@@ -230,7 +231,7 @@ impl<'a> Call<'_, 'a> {
                 // be looked up again when it runs: the rarer case pays).
                 let resolved: Vec<Resolved<'_, 'a>> = entries
                     .into_iter()
-                    .map(|entry| router.resolve(entry))
+                    .map(|entry| router.resolve(entry, None))
                     .collect();
                 if resolved
                     .iter()
@@ -325,10 +326,13 @@ impl Router {
     /// [`parse`](Self::parse), leaving a single request's params unchecked
     /// for the methods that decode them first, or not.
     pub(crate) fn parse_with<'a>(&self, input: &'a [u8], defer_params: bool) -> Call<'_, 'a> {
+        // The scanner names the method before its params: the method found
+        // then is kept for `resolve`, so that a request costs one look-up.
+        let looked_up = Cell::new(None);
         let decodes_first = |name: &str| {
-            self.methods
-                .get(name)
-                .is_some_and(|method| method.decodes_params)
+            let method = self.methods.get(name);
+            looked_up.set(Some(LookedUp::of(name, method)));
+            method.is_some_and(|method| method.decodes_params)
         };
         let message = parse_message(
             input,
@@ -338,7 +342,7 @@ impl Router {
             defer_params.then_some(&decodes_first as &dyn Fn(&str) -> bool),
         )
         .map(|message| match message {
-            Message::Single(entry) => Parsed::Single(self.resolve(entry)),
+            Message::Single(entry) => Parsed::Single(self.resolve(entry, looked_up.get())),
             Message::Batch(entries) => Parsed::Batch(entries),
         });
         Call {
@@ -378,13 +382,24 @@ impl Router {
         self.observer.as_deref()
     }
 
+    /// What `entry` asks to run; `looked_up`, the method found for its
+    /// name while it was read, if it was.
     #[inline]
-    fn resolve<'a>(&self, entry: Entry<'a>) -> Resolved<'_, 'a> {
+    fn resolve<'r, 'a>(
+        &'r self,
+        entry: Entry<'a>,
+        looked_up: Option<LookedUp<'r>>,
+    ) -> Resolved<'r, 'a> {
         let request = match entry {
             Entry::Valid(request) => request,
             Entry::Invalid { id, reason } => return Resolved::Ready(Ready::Invalid { id, reason }),
         };
-        match self.methods.get(request.method()) {
+        let name = request.method();
+        let method = match looked_up {
+            Some(looked_up) if looked_up.is_for(name) => looked_up.method,
+            _ => self.methods.get(name),
+        };
+        match method {
             None => Resolved::Ready(Ready::NotFound(request)),
             Some(method) => match &method.kind {
                 Kind::Sync(handler) => Resolved::Ready(Ready::Sync(&**handler, request)),
@@ -400,7 +415,7 @@ impl Router {
         input_len: usize,
     ) -> Option<Vec<u8>> {
         let mut out = batch_buffer(entries.len(), input_len);
-        let mut resolved = entries.into_iter().map(|entry| self.resolve(entry));
+        let mut resolved = entries.into_iter().map(|entry| self.resolve(entry, None));
 
         // Until the first asynchronous entry, answers go straight into `out`, in order.
         let mut first_async = None;
@@ -441,6 +456,30 @@ impl Router {
         }
 
         close_batch(out)
+    }
+}
+
+/// A method looked up by name while a request was read: the name is known
+/// by where it lies in the input (the request keeps that very slice), so a
+/// name rewritten from escapes is looked up again rather than mistaken.
+#[derive(Clone, Copy)]
+struct LookedUp<'r> {
+    name_at: *const u8,
+    name_len: usize,
+    method: Option<&'r Method>,
+}
+
+impl<'r> LookedUp<'r> {
+    fn of(name: &str, method: Option<&'r Method>) -> Self {
+        Self {
+            name_at: name.as_ptr(),
+            name_len: name.len(),
+            method,
+        }
+    }
+
+    fn is_for(&self, name: &str) -> bool {
+        std::ptr::eq(self.name_at, name.as_ptr()) && self.name_len == name.len()
     }
 }
 

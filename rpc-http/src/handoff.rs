@@ -59,9 +59,17 @@ pub(crate) struct SkipCompression;
 /// `application/json` (and the JSON-RPC variants), any casing, UTF-8 or no charset.
 #[inline]
 pub(crate) fn check_content_type(value: &HeaderValue) -> Result<(), String> {
-    // What nearly every client sends, as they send it; then in any casing.
-    let bytes = value.as_bytes();
-    if bytes == b"application/json" || bytes.eq_ignore_ascii_case(b"application/json") {
+    // What nearly every client sends, as they send it: two compares in line;
+    // the rest out of the way of every request's code.
+    if value.as_bytes() == b"application/json" {
+        return Ok(());
+    }
+    check_other_content_type(value)
+}
+
+#[inline(never)]
+fn check_other_content_type(value: &HeaderValue) -> Result<(), String> {
+    if value.as_bytes().eq_ignore_ascii_case(b"application/json") {
         return Ok(());
     }
     let text = value

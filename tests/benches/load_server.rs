@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! load_server <impl> <port>
-//!   impl: ours | ours_bare | hand | hand_router | jsonrpsee | soak
+//!   impl: ours | ours_bare | hand | hand_router | hand_service | jsonrpsee | soak
 //! load_server body <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000|notification>
 //! ```
 //!
@@ -22,6 +22,10 @@
 //! - `hand_router`: `hand` with the `#[rpc]` router dispatching instead of
 //!   `floor` (`Router::parse(..).run_now(..)`, a fresh `Context` per
 //!   request): what rpc-core costs beside the floor, without rpc-http.
+//! - `hand_service`: `hand`'s connections serving rpc-http's tower service
+//!   (`RpcService`, the one an axum app mounts): what rpc-http's service
+//!   costs, without its server (accept loop, connection driver, watchdog,
+//!   protocol sniffing, layers).
 //! - `soak`: `ours`, plus a method that panics (`boom`) and the server's
 //!   statistics as `server.stats`, for `scripts/soak.sh`.
 //! - `jsonrpsee`: jsonrpsee 0.26 `Server::builder().build(..)` with an
@@ -55,7 +59,7 @@ mod common;
 
 use common::{floor, Case};
 
-const USAGE: &str = "usage: load_server <ours|ours_bare|hand|hand_router|jsonrpsee|soak> <port>\n       \
+const USAGE: &str = "usage: load_server <ours|ours_bare|hand|hand_router|hand_service|jsonrpsee|soak> <port>\n       \
                      load_server body <add_positional|add_named|batch10|echo4k|echo_owned4k|sum1000|notification>";
 
 /// The notification workload: `add` without an id, a method every server knows.
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
             "soak" => soak(port).await,
             "hand" => hand(port, false).await,
             "hand_router" => hand(port, true).await,
+            "hand_service" => hand_service(port).await,
             "jsonrpsee" => jsonrpsee_server(port).await,
             other => Err(format!("unknown implementation `{other}`\n{USAGE}").into()),
         }
@@ -221,6 +226,36 @@ async fn hand(port: u16, through_router: bool) -> Result<(), BoxError> {
                     .serve_connection(io, hyper::service::service_fn(service))
                     .await
             };
+        });
+    }
+}
+
+/// `hand`'s accept loop and hyper connections, serving rpc-http's tower
+/// service as an embedding app would.
+async fn hand_service(port: u16) -> Result<(), BoxError> {
+    let service = rpc_http::RpcService::new(LoadService.into_router());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                eprintln!("accept failed: {err}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = service.clone();
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new();
+            let io = TokioIo::new(stream);
+            let service = move |request| {
+                let mut service = service.clone();
+                tower::Service::call(&mut service, request)
+            };
+            let _ = connection
+                .serve_connection(io, hyper::service::service_fn(service))
+                .await;
         });
     }
 }

@@ -119,6 +119,7 @@ fn valid_host(host: &[u8]) -> bool {
     }
 }
 
+#[inline]
 fn valid_port(port: &[u8]) -> bool {
     port.iter().all(u8::is_ascii_digit)
 }

@@ -10,23 +10,30 @@ use crate::config::Authenticator;
 use crate::handoff::Meta;
 
 /// A message's context: none is built when no method of its router reads one.
-pub(super) struct MessageContext(Option<Context>);
+///
+/// Boxed: the answer's future holds it from the request's head to its
+/// answer, and hyper moves that future several times per request; one word
+/// moves faster than a whole context, which most routers never build.
+pub(super) struct MessageContext(Option<Box<Context>>);
 
 impl MessageContext {
-    /// Built from the request when the router reads contexts; dropped unread otherwise.
+    /// The context of a router whose methods read none.
+    pub(super) const NONE: Self = MessageContext(None);
+
+    /// Built from the request head, for a router whose methods read
+    /// contexts; its headers and extensions are taken out of `head`.
     pub(super) fn new(
-        reads_context: bool,
-        parts: http::request::Parts,
+        head: &mut http::request::Parts,
         meta: Meta,
         authenticator: Option<&Authenticator>,
     ) -> Self {
-        MessageContext(reads_context.then(|| context(parts, meta, authenticator)))
+        MessageContext(Some(Box::new(context(head, meta, authenticator))))
     }
 
     /// The context methods see: the message's own, or the shared empty one.
     #[inline]
     pub(super) fn get(&self) -> &Context {
-        self.0.as_ref().unwrap_or_else(|| Context::empty())
+        self.0.as_deref().unwrap_or_else(|| Context::empty())
     }
 
     /// The HTTP answer to the message's answer, with the headers and cookies its methods set.
@@ -45,7 +52,7 @@ impl MessageContext {
 /// The context of a request: peer, connection, headers and the request's
 /// other extensions, and the caller the authenticator recognises.
 pub(super) fn context(
-    mut parts: http::request::Parts,
+    parts: &mut http::request::Parts,
     meta: Meta,
     authenticator: Option<&Authenticator>,
 ) -> Context {
@@ -65,9 +72,9 @@ pub(super) fn context(
     if !parts.extensions.is_empty() {
         // What middleware put there (an authenticated user, say) stays reachable:
         // `ctx.get::<http::Extensions>()`.
-        ctx = ctx.with(parts.extensions);
+        ctx = ctx.with(std::mem::take(&mut parts.extensions));
     }
-    let ctx = ctx.with_headers(Headers(parts.headers));
+    let ctx = ctx.with_headers(Headers(std::mem::take(&mut parts.headers)));
     if let Some(authenticator) = authenticator {
         authenticator.authenticate(&ctx);
     }

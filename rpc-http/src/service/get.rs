@@ -40,7 +40,7 @@ impl Shared {
         request: Request<B>,
         meta: Meta,
     ) -> Response<ResponseBody> {
-        let (parts, _body) = request.into_parts();
+        let (mut parts, _body) = request.into_parts();
         let query = parts.uri.query().unwrap_or("");
         let mut params = serde_json::Map::new();
         let mut callback = None;
@@ -71,12 +71,11 @@ impl Shared {
             "id": null,
         });
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
-        let ctx = MessageContext::new(
-            self.routes[route].reads_context,
-            parts,
-            meta,
-            self.config.authenticator.as_ref(),
-        );
+        let ctx = if self.routes[route].reads_context {
+            MessageContext::new(&mut parts, meta, self.config.authenticator.as_ref())
+        } else {
+            MessageContext::NONE
+        };
         let response = match Message::new(self, route, bytes, ctx).dispatch(None) {
             Answer::Now(response) => response,
             Answer::Later(future) => future.await,

@@ -281,8 +281,9 @@ where
         // Put there by the server for a request of an HTTP/1 connection that
         // goes through its layers.
         let after_answer = extensions.remove::<Arc<AfterAnswer>>();
+        let (mut head, body) = request.into_parts();
         InfallibleFuture {
-            inner: self.handle_direct(request, meta, after_answer),
+            inner: self.handle_direct(&mut head, body, meta, after_answer),
         }
     }
 }
@@ -312,7 +313,8 @@ impl RpcService {
     #[inline(always)]
     pub(crate) fn handle_direct<B>(
         &self,
-        request: Request<B>,
+        head: &mut http::request::Parts,
+        body: B,
         meta: Meta,
         after_answer: Option<Arc<AfterAnswer>>,
     ) -> ResponseFuture<B>
@@ -321,7 +323,7 @@ impl RpcService {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        Arc::clone(&self.shared).handle(request, meta, after_answer)
+        Arc::clone(&self.shared).handle(head, body, meta, after_answer)
     }
 }
 

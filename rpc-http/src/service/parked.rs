@@ -157,8 +157,8 @@ mod tests {
             None,
             None,
         ));
-        let (parts, ()) = http::Request::new(()).into_parts();
-        let ctx = MessageContext::new(true, parts, Meta::default(), None);
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        let ctx = MessageContext::new(&mut parts, Meta::default(), None);
         Message::new(shared, 0, Bytes::from_static(body.as_bytes()), ctx)
     }
 

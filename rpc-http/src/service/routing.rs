@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::request::Parts;
 use http::{Method, Request, StatusCode};
 
 use super::after_answer::AfterAnswer;
@@ -17,12 +18,18 @@ use crate::handoff::{check_content_type, Meta};
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Shared {
-    /// Answers one request: `POST` at a mount runs a message; the rest is
-    /// the `GET` fallback, `OPTIONS`, or a refusal.
+    /// Answers one request, given as its head and body: `POST` at a mount
+    /// runs a message; the rest is the `GET` fallback, `OPTIONS`, or a
+    /// refusal.
+    ///
+    /// The head is read in place: it is 224 bytes, and each move of it (or
+    /// of the whole request) a `memcpy` on every call. What a context needs
+    /// of it is taken out; the caller drops the rest where it lies.
     #[inline]
     pub(super) fn handle<B>(
         self: Arc<Self>,
-        request: Request<B>,
+        head: &mut Parts,
+        body: B,
         meta: Meta,
         after_answer: Option<Arc<AfterAnswer>>,
     ) -> ResponseFuture<B>
@@ -31,12 +38,42 @@ impl Shared {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        if request.method() == Method::POST {
-            if let Some(route) = self.route(request.uri().path()) {
-                return self.post(route, request, meta, after_answer);
+        match self.post_target(head, &body, &meta) {
+            PostTarget::Route(route) => self.post(route, head, body, meta, after_answer),
+            PostTarget::Refused(response) => ResponseFuture::ready(response),
+            PostTarget::Other => {
+                let head = std::mem::replace(head, empty_head());
+                self.handle_other(Request::from_parts(head, body), meta)
             }
         }
-        self.handle_other(request, meta)
+    }
+
+    /// Which router a `POST` is for, or why it is refused before its body is
+    /// read; `Other` for any other request.
+    #[inline(always)]
+    fn post_target<B: http_body::Body>(&self, head: &Parts, body: &B, meta: &Meta) -> PostTarget {
+        if head.method != Method::POST {
+            return PostTarget::Other;
+        }
+        let Some(route) = self.route(head.uri.path()) else {
+            return PostTarget::Other;
+        };
+        if !meta.content_type_accepted {
+            if let Some(content_type) = head.headers.get(CONTENT_TYPE) {
+                if let Err(reason) = check_content_type(content_type) {
+                    return PostTarget::Refused(refusal(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        reason,
+                    ));
+                }
+            }
+        }
+        let limit = self.config.max_body_size;
+        // The body knows its declared length (`Content-Length`), if any.
+        if body.size_hint().lower() > limit as u64 {
+            return PostTarget::Refused(too_large(limit));
+        }
+        PostTarget::Route(route)
     }
 
     /// Answers a request that is not a `POST` at a mount: the `GET`
@@ -139,7 +176,8 @@ impl Shared {
     fn post<B>(
         self: Arc<Self>,
         route: usize,
-        request: Request<B>,
+        head: &mut Parts,
+        body: B,
         meta: Meta,
         after_answer: Option<Arc<AfterAnswer>>,
     ) -> ResponseFuture<B>
@@ -148,28 +186,11 @@ impl Shared {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        if !meta.content_type_accepted {
-            if let Some(content_type) = request.headers().get(CONTENT_TYPE) {
-                if let Err(reason) = check_content_type(content_type) {
-                    return ResponseFuture::ready(refusal(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        reason,
-                    ));
-                }
-            }
-        }
-        let limit = self.config.max_body_size;
-        // The body knows its declared length (`Content-Length`), if any.
-        if request.body().size_hint().lower() > limit as u64 {
-            return ResponseFuture::ready(too_large(limit));
-        }
-        let (parts, body) = request.into_parts();
-        let ctx = MessageContext::new(
-            self.routes[route].reads_context,
-            parts,
-            meta,
-            self.config.authenticator.as_ref(),
-        );
+        let ctx = if self.routes[route].reads_context {
+            MessageContext::new(head, meta, self.config.authenticator.as_ref())
+        } else {
+            MessageContext::NONE
+        };
         ResponseFuture::reading(
             body,
             AfterBody {
@@ -180,4 +201,20 @@ impl Shared {
             },
         )
     }
+}
+
+/// A request head with nothing in it, left behind where one is taken.
+#[cold]
+fn empty_head() -> Parts {
+    Request::new(()).into_parts().0
+}
+
+/// What a request's head says of it, read before it is moved.
+enum PostTarget {
+    /// A `POST` to the router at this index, its body still to read.
+    Route(usize),
+    /// A `POST` refused from its head alone.
+    Refused(http::Response<super::response::ResponseBody>),
+    /// Not a `POST` to a mount.
+    Other,
 }

@@ -52,7 +52,7 @@ impl Shared {
         // The socket outlives the request: its header values are copied out
         // of hyper's read buffer, which they would otherwise hold (8 KiB).
         parts.headers = owned_headers(&parts.headers);
-        let ctx = context(parts, meta, self.config.authenticator.as_ref());
+        let ctx = context(&mut parts, meta, self.config.authenticator.as_ref());
         let router = Arc::clone(&self.routes[route].router);
         let shared = Arc::clone(self);
         let task = async move {
