@@ -154,7 +154,12 @@ impl Future for ConnectionFuture {
         let this = self.get_mut();
         let response = match &mut this.inner {
             ConnectionFutureInner::Direct(future) => {
-                std::task::ready!(Pin::new(future).poll(cx)).map(EitherBody::Left)
+                // An HTTP/1 request's notifications wait in its connection's queue.
+                let queue = match &this.in_flight {
+                    Some(in_flight) if !this.http2 => Some(&*in_flight.0.after_answer),
+                    _ => None,
+                };
+                std::task::ready!(Pin::new(future).poll_with(cx, queue)).map(EitherBody::Left)
             }
             ConnectionFutureInner::Layered(future) => std::task::ready!(future.as_mut().poll(cx))?,
         };
@@ -232,14 +237,16 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
         }
         // HTTP/1 requests are answered inside the connection's own task,
         // which runs their synchronous notifications after each turn; HTTP/2
-        // ones are answered in tasks of their own and use the background pool.
-        let after_answer = (!http2).then(|| Arc::clone(&self.activity.after_answer));
+        // ones are answered in tasks of their own and use the background
+        // pool. A direct request's answer borrows the queue while it is
+        // polled (`ConnectionFuture::poll`); one through the layers carries it.
         // The layers only have work when one of these headers is there;
         // other requests skip them, and their large compression body.
         let needs_layers = (self.cors_on && seen.origin)
             || (self.compression_on && seen.accept_encoding)
             || seen.content_encoding;
         let inner = if needs_layers {
+            let after_answer = (!http2).then(|| Arc::clone(&self.activity.after_answer));
             self.through_layers(request, seen.content_encoding, after_answer)
         } else {
             let meta = Meta {
@@ -248,12 +255,7 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
                 content_type_accepted: seen.content_type_accepted,
             };
             let (mut head, body) = request.into_parts();
-            ConnectionFutureInner::Direct(self.rpc.handle_direct(
-                &mut head,
-                body,
-                meta,
-                after_answer,
-            ))
+            ConnectionFutureInner::Direct(self.rpc.handle_direct(&mut head, body, meta, None))
         };
         ConnectionFuture {
             inner,

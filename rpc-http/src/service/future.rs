@@ -133,6 +133,24 @@ where
     type Output = Response<ResponseBody>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.poll_with(cx, None)
+    }
+}
+
+impl<B> ResponseFuture<B>
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    /// [`Future::poll`], with the after-answer queue of the server connection
+    /// that polls it lent for the poll: the server's own connections lend
+    /// theirs rather than hand each request a counted reference to it.
+    #[inline]
+    pub(crate) fn poll_with(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        lent: Option<&AfterAnswer>,
+    ) -> Poll<Response<ResponseBody>> {
         let mut state = self.project().state;
         loop {
             let next = match state.as_mut().project() {
@@ -162,7 +180,7 @@ where
                         Err(refused) => return Poll::Ready(refused),
                     };
                     let message = Message::new(shared, route, bytes, ctx);
-                    match message.dispatch(after_answer.as_deref()) {
+                    match message.dispatch(after_answer.as_deref().or(lent)) {
                         Answer::Now(response) => return Poll::Ready(response),
                         Answer::Later(future) => State::Waiting { future },
                     }

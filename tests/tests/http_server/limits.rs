@@ -18,8 +18,8 @@ use tokio::sync::Notify;
 use tokio::time::timeout;
 
 use crate::support::{
-    call, client, full, padded_call, post, raw_request, read_response, request_json, send, start,
-    test_router, Body, WAIT,
+    call, client, eventually, full, padded_call, post, raw_request, read_response, request_json,
+    send, start, test_router, Body, WAIT,
 };
 
 // ---------------------------------------------------------------------------
@@ -189,5 +189,57 @@ async fn past_the_notification_pool_acknowledgements_wait_for_a_slot() {
         .unwrap();
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.body.is_empty());
+    release.notify_one();
+}
+
+/// A synchronous notification on an HTTP/1 connection runs on that
+/// connection after its answer, not in the notification pool: with the
+/// pool's only slot held, it is still acknowledged and run at once.
+#[tokio::test]
+async fn synchronous_notifications_on_http1_need_no_slot_of_the_notification_pool() {
+    let release = Arc::new(Notify::new());
+    let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut router = Router::new();
+    {
+        let release = Arc::clone(&release);
+        router
+            .async_method("wait", move |_: Params<'_>, _: &Context| {
+                let release = Arc::clone(&release);
+                Box::pin(async move {
+                    release.notified().await;
+                    Ok::<_, Error>(())
+                })
+            })
+            .unwrap();
+        let ran = Arc::clone(&ran);
+        router
+            .method("tick", move |_: Params<'_>, _: &Context| {
+                ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok::<_, Error>(())
+            })
+            .unwrap();
+    }
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .config(HttpConfig::new().with_notification_concurrency(1))
+            .mount("/", router),
+    )
+    .await;
+    // The asynchronous one takes the pool's only slot until released.
+    let reply = call(addr, "/", r#"{"jsonrpc":"2.0","method":"wait"}"#).await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    let reply = timeout(
+        Duration::from_secs(2),
+        call(addr, "/", r#"{"jsonrpc":"2.0","method":"tick"}"#),
+    )
+    .await
+    .expect("acknowledged without waiting for the pool");
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body.is_empty());
+    eventually("the synchronous notification ran", || {
+        ran.load(std::sync::atomic::Ordering::SeqCst) == 1
+    })
+    .await;
     release.notify_one();
 }
