@@ -14,8 +14,8 @@ use crate::error::{clip, Error, ErrorCode};
 use crate::handler::{AsyncHandler, Kind, Method, ResultSink, SyncHandler};
 use crate::observer::Observer;
 use crate::protocol::{
-    params_are_valid, parse_message, write_error, write_id_suffix, Entry, Id, Message,
-    MessageError, Request, RESULT_PREFIX,
+    params_are_valid, parse_message, write_error, write_id_suffix, DecodesFirst, Entry, Id,
+    Message, MessageError, Request, RESULT_PREFIX,
 };
 use crate::router::Router;
 
@@ -334,17 +334,15 @@ impl Router {
             looked_up.set(Some(LookedUp::of(name, method)));
             method.is_some_and(|method| method.decodes_params)
         };
-        let message = parse_message(
-            input,
-            self.limits.max_batch_len(),
-            self.limits.max_depth(),
-            &self.bare_params,
-            defer_params.then_some(&decodes_first as &dyn Fn(&str) -> bool),
-        )
-        .map(|message| match message {
-            Message::Single(entry) => Parsed::Single(self.resolve(entry, looked_up.get())),
-            Message::Batch(entries) => Parsed::Batch(entries),
-        });
+        let message = self
+            .read(
+                input,
+                defer_params.then_some(&decodes_first as &dyn Fn(&str) -> bool),
+            )
+            .map(|message| match message {
+                Message::Single(entry) => Parsed::Single(self.resolve(entry, looked_up.get())),
+                Message::Batch(entries) => Parsed::Batch(entries),
+            });
         Call {
             router: self,
             message,
@@ -356,16 +354,26 @@ impl Router {
     /// JSON: what the parser says when it checks them.
     #[cold]
     fn parse_error(&self, input: &[u8]) -> Vec<u8> {
-        let err = parse_message(
+        let err = self
+            .read(input, None)
+            .err()
+            .unwrap_or_else(|| MessageError::Parse("`params` are not valid JSON".to_owned()));
+        message_error(err)
+    }
+
+    /// Reads `input` under the router's limits and options.
+    fn read<'a>(
+        &self,
+        input: &'a [u8],
+        decodes_first: DecodesFirst<'_>,
+    ) -> Result<Message<'a>, MessageError> {
+        parse_message(
             input,
             self.limits.max_batch_len(),
             self.limits.max_depth(),
             &self.bare_params,
-            None,
+            decodes_first,
         )
-        .err()
-        .unwrap_or_else(|| MessageError::Parse("`params` are not valid JSON".to_owned()));
-        message_error(err)
     }
 
     /// Whether answering `entry` means waiting for an asynchronous method.
@@ -510,9 +518,9 @@ async fn run_entry(
 }
 
 /// Answers an entry that needs no waiting: invalid, unknown method, or synchronous.
-#[inline]
 /// Returns [`Unreadable`] when the entry's unchecked params proved not to
 /// be JSON: nothing is reported, and the caller answers the parse error.
+#[inline]
 fn run_ready(
     entry: Ready<'_, '_>,
     ctx: &Context,

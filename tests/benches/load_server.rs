@@ -200,20 +200,9 @@ async fn soak(port: u16) -> Result<(), BoxError> {
 /// or around the `#[rpc]` router.
 async fn hand(port: u16, through_router: bool) -> Result<(), BoxError> {
     let router: &'static rpc_core::Router = Box::leak(Box::new(LoadService.into_router()));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(err) => {
-                eprintln!("accept failed: {err}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
+    accept_by_hand(port, move |io| {
         tokio::spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new();
-            let io = TokioIo::new(stream);
             let _ = if through_router {
                 let service =
                     move |request| hand_request(request, |body| router_answer(router, body));
@@ -227,13 +216,35 @@ async fn hand(port: u16, through_router: bool) -> Result<(), BoxError> {
                     .await
             };
         });
-    }
+    })
+    .await
 }
 
 /// `hand`'s accept loop and hyper connections, serving rpc-http's tower
 /// service as an embedding app would.
 async fn hand_service(port: u16) -> Result<(), BoxError> {
     let service = rpc_http::RpcService::new(LoadService.into_router());
+    accept_by_hand(port, move |io| {
+        let service = service.clone();
+        tokio::spawn(async move {
+            let service = move |request| {
+                let mut service = service.clone();
+                tower::Service::call(&mut service, request)
+            };
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, hyper::service::service_fn(service))
+                .await;
+        });
+    })
+    .await
+}
+
+/// The hand-written servers' accept loop: each connection, with
+/// `TCP_NODELAY`, handed to `serve`.
+async fn accept_by_hand(
+    port: u16,
+    mut serve: impl FnMut(TokioIo<tokio::net::TcpStream>),
+) -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     loop {
         let stream = match listener.accept().await {
@@ -245,18 +256,7 @@ async fn hand_service(port: u16) -> Result<(), BoxError> {
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = service.clone();
-        tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new();
-            let io = TokioIo::new(stream);
-            let service = move |request| {
-                let mut service = service.clone();
-                tower::Service::call(&mut service, request)
-            };
-            let _ = connection
-                .serve_connection(io, hyper::service::service_fn(service))
-                .await;
-        });
+        serve(TokioIo::new(stream));
     }
 }
 

@@ -20,7 +20,7 @@ pub use id::Id;
 pub use message::Request;
 pub use response::error_response;
 
-pub(crate) use fast::params_are_valid;
+pub(crate) use fast::{params_are_valid, DecodesFirst};
 pub(crate) use message::{Entry, Message, MessageError};
 #[cfg(fuzzing)]
 pub use parse::scanner_and_full_parse;

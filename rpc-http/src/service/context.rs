@@ -17,17 +17,15 @@ use crate::handoff::Meta;
 pub(super) struct MessageContext(Option<Box<Context>>);
 
 impl MessageContext {
-    /// The context of a router whose methods read none.
-    pub(super) const NONE: Self = MessageContext(None);
-
-    /// Built from the request head, for a router whose methods read
-    /// contexts; its headers and extensions are taken out of `head`.
+    /// Built from the request head when the router's methods read contexts
+    /// (its headers and extensions are taken out of `head`); none otherwise.
     pub(super) fn new(
+        reads_context: bool,
         head: &mut http::request::Parts,
         meta: Meta,
         authenticator: Option<&Authenticator>,
     ) -> Self {
-        MessageContext(Some(Box::new(context(head, meta, authenticator))))
+        MessageContext(reads_context.then(|| Box::new(context(head, meta, authenticator))))
     }
 
     /// The context methods see: the message's own, or the shared empty one.

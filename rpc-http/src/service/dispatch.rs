@@ -172,12 +172,14 @@ async fn run_notification(
 /// short text is read eight bytes at a time in a few instructions of code;
 /// a long one with `memchr`, after its two ends, where clients put the id.
 fn mentions_id(bytes: &[u8]) -> bool {
-    const EDGE: usize = 24;
-    if bytes.len() <= 4 * EDGE {
+    if bytes.len() <= 4 * ID_EDGE {
         return mentions_id_in_short(bytes);
     }
     mentions_id_in_long(bytes)
 }
+
+/// How far from either end of a long text clients put the id.
+const ID_EDGE: usize = 24;
 
 /// Whether `"id"` is at `at` (the index of its `i`).
 #[inline]
@@ -217,10 +219,9 @@ fn mentions_id_in_short(bytes: &[u8]) -> bool {
 /// [`mentions_id`] for a long text: its ends first, then all of it.
 #[inline(never)]
 fn mentions_id_in_long(bytes: &[u8]) -> bool {
-    const EDGE: usize = 24;
-    let tail = bytes.len() - EDGE;
+    let tail = bytes.len() - ID_EDGE;
     memchr::memrchr_iter(b'i', &bytes[tail..]).any(|at| id_at(bytes, tail + at))
-        || memchr::memchr_iter(b'i', &bytes[..EDGE]).any(|at| id_at(bytes, at))
+        || memchr::memchr_iter(b'i', &bytes[..ID_EDGE]).any(|at| id_at(bytes, at))
         || memchr::memchr_iter(b'i', bytes).any(|at| id_at(bytes, at))
 }
 

@@ -71,11 +71,12 @@ impl Shared {
             "id": null,
         });
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
-        let ctx = if self.routes[route].reads_context {
-            MessageContext::new(&mut parts, meta, self.config.authenticator.as_ref())
-        } else {
-            MessageContext::NONE
-        };
+        let ctx = MessageContext::new(
+            self.routes[route].reads_context,
+            &mut parts,
+            meta,
+            self.config.authenticator.as_ref(),
+        );
         let response = match Message::new(self, route, bytes, ctx).dispatch(None) {
             Answer::Now(response) => response,
             Answer::Later(future) => future.await,

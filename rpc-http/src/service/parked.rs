@@ -158,7 +158,7 @@ mod tests {
             None,
         ));
         let (mut parts, ()) = http::Request::new(()).into_parts();
-        let ctx = MessageContext::new(&mut parts, Meta::default(), None);
+        let ctx = MessageContext::new(true, &mut parts, Meta::default(), None);
         Message::new(shared, 0, Bytes::from_static(body.as_bytes()), ctx)
     }
 

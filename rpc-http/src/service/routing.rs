@@ -186,11 +186,12 @@ impl Shared {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let ctx = if self.routes[route].reads_context {
-            MessageContext::new(head, meta, self.config.authenticator.as_ref())
-        } else {
-            MessageContext::NONE
-        };
+        let ctx = MessageContext::new(
+            self.routes[route].reads_context,
+            head,
+            meta,
+            self.config.authenticator.as_ref(),
+        );
         ResponseFuture::reading(
             body,
             AfterBody {

@@ -152,25 +152,7 @@ async fn past_max_concurrent_requests_calls_wait_their_turn() {
 #[tokio::test]
 async fn past_the_notification_pool_acknowledgements_wait_for_a_slot() {
     let release = Arc::new(Notify::new());
-    let mut router = Router::new();
-    {
-        let release = Arc::clone(&release);
-        router
-            .async_method("wait", move |_: Params<'_>, _: &Context| {
-                let release = Arc::clone(&release);
-                Box::pin(async move {
-                    release.notified().await;
-                    Ok::<_, Error>(())
-                })
-            })
-            .unwrap();
-    }
-    let (_server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().with_notification_concurrency(1))
-            .mount("/", router),
-    )
-    .await;
+    let (_server, addr) = one_notification_slot(waiting_until(&release)).await;
     let notification = r#"{"jsonrpc":"2.0","method":"wait"}"#;
     let reply = call(addr, "/", notification).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -199,18 +181,8 @@ async fn past_the_notification_pool_acknowledgements_wait_for_a_slot() {
 async fn synchronous_notifications_on_http1_need_no_slot_of_the_notification_pool() {
     let release = Arc::new(Notify::new());
     let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut router = Router::new();
+    let mut router = waiting_until(&release);
     {
-        let release = Arc::clone(&release);
-        router
-            .async_method("wait", move |_: Params<'_>, _: &Context| {
-                let release = Arc::clone(&release);
-                Box::pin(async move {
-                    release.notified().await;
-                    Ok::<_, Error>(())
-                })
-            })
-            .unwrap();
         let ran = Arc::clone(&ran);
         router
             .method("tick", move |_: Params<'_>, _: &Context| {
@@ -219,12 +191,7 @@ async fn synchronous_notifications_on_http1_need_no_slot_of_the_notification_poo
             })
             .unwrap();
     }
-    let (_server, addr) = start(
-        Server::bind("127.0.0.1:0")
-            .config(HttpConfig::new().with_notification_concurrency(1))
-            .mount("/", router),
-    )
-    .await;
+    let (_server, addr) = one_notification_slot(router).await;
     // The asynchronous one takes the pool's only slot until released.
     let reply = call(addr, "/", r#"{"jsonrpc":"2.0","method":"wait"}"#).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -242,4 +209,30 @@ async fn synchronous_notifications_on_http1_need_no_slot_of_the_notification_poo
     })
     .await;
     release.notify_one();
+}
+
+/// A router whose asynchronous `wait` returns once `release` is notified.
+fn waiting_until(release: &Arc<Notify>) -> Router {
+    let release = Arc::clone(release);
+    let mut router = Router::new();
+    router
+        .async_method("wait", move |_: Params<'_>, _: &Context| {
+            let release = Arc::clone(&release);
+            Box::pin(async move {
+                release.notified().await;
+                Ok::<_, Error>(())
+            })
+        })
+        .unwrap();
+    router
+}
+
+/// `router` served with a notification pool of one slot.
+async fn one_notification_slot(router: Router) -> (rpc_http::ServerHandle, std::net::SocketAddr) {
+    start(
+        Server::bind("127.0.0.1:0")
+            .config(HttpConfig::new().with_notification_concurrency(1))
+            .mount("/", router),
+    )
+    .await
 }
