@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Head-to-head load test: the hand-written server and one other server at the
+# Head-to-head load test: the hand-written server (or another BASE) and one other server at the
 # same time, on the same core, each driven by its own wrk on the other core.
 #
 # scripts/load.sh runs one server at a time. On a shared 2-core machine the
@@ -14,7 +14,7 @@
 # PORT+1), starts both wrk runs together, and records each server's req/s and
 # CPU time (utime+stime from /proc over the run). Rounds alternate which
 # server is started and driven first. The report gives, per workload and
-# server, the median over the rounds of its req/s over hand's in the same
+# server, the median over the rounds of its req/s over BASE's in the same
 # round (min and max beside it), and the same ratio per CPU second, which
 # holds even when the core's time is not split evenly. A round counts only
 # when the two servers together kept the core busy (SATURATED percent) and
@@ -23,10 +23,14 @@
 #
 # Environment (defaults):
 #   ROUNDS=6 DUR=5s CONN=32 PORT=39500 SERVER_CPU=0 LOAD_CPU=1 SATURATED=90
-#   SERVERS="ours ours_bare jsonrpsee"   (each against hand; also hand_router:
+#   SERVERS="ours ours_bare jsonrpsee"   (each against BASE; also hand_router:
 #                                         hand's HTTP with the #[rpc] router, and
 #                                         hand_service: hand's HTTP serving
 #                                         rpc-http's RpcService)
+#   BASE=hand   (the server every other one is paired with. BASE=hand_service
+#               SERVERS=ours pairs rpc-http's server with its own service
+#               behind hand's accept loop and hyper connections: the two
+#               differ only in the server's connection layer)
 #   WORKLOADS="add_positional add_named batch10 echo4k echo_owned4k sum1000 notification"
 #   OUT=target/duel   (raw results and report.md)
 #   LOAD_SERVER=path  (use this load_server binary instead of building one)
@@ -38,6 +42,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+BASE=${BASE:-hand}
 ROUNDS=${ROUNDS:-6}
 DUR=${DUR:-5s}
 CONN=${CONN:-32}
@@ -72,8 +77,11 @@ DUR_S=${DUR%s}
 for workload in $WORKLOADS; do
     [[ -f "scripts/load/$workload.lua" ]] || die "no wrk script scripts/load/$workload.lua"
 done
+for server in $BASE $SERVERS; do
+    case "$server" in ours | ours_bare | hand | hand_router | hand_service | jsonrpsee) ;; *) die "unknown server '$server'" ;; esac
+done
 for server in $SERVERS; do
-    case "$server" in ours | ours_bare | hand_router | hand_service | jsonrpsee) ;; *) die "unknown server '$server' (hand is always the other)" ;; esac
+    [[ "$server" != "$BASE" ]] || die "'$server' is BASE, the other server of every pair"
 done
 need wrk wrk
 need jq jq
@@ -101,12 +109,12 @@ start_server() { # impl port -> pid in STARTED
 }
 
 RAW="$OUT/raw.tsv"
-printf 'round\tworkload\tserver\thand_rps\tserver_rps\thand_cpu_pct\tserver_cpu_pct\tratio\tcpu_ratio\terrors\n' >"$RAW"
+printf 'round\tworkload\tserver\tbase_rps\tserver_rps\tbase_cpu_pct\tserver_cpu_pct\tratio\tcpu_ratio\terrors\n' >"$RAW"
 
 duel() { # round workload server
     local round=$1 workload=$2 server=$3 first second
     # Alternate who goes first, so that any advantage of that cancels out.
-    if ((round % 2 == 0)); then first=hand second=$server; else first=$server second=hand; fi
+    if ((round % 2 == 0)); then first=$BASE second=$server; else first=$server second=$BASE; fi
     start_server "$first" "$PORT"
     local pid_first=$STARTED
     start_server "$second" $((PORT + 1))
@@ -130,7 +138,7 @@ duel() { # round workload server
     local f s
     f=$(grep '^LOAD_RESULT ' "$OUT/wrk-$workload-$server-r$round-$first.txt") || die "no LOAD_RESULT from wrk ($first)"
     s=$(grep '^LOAD_RESULT ' "$OUT/wrk-$workload-$server-r$round-$second.txt") || die "no LOAD_RESULT from wrk ($second)"
-    awk -v r="$round" -v w="$workload" -v srv="$server" -v first="$first" -v f="$f" -v s="$s" \
+    awk -v r="$round" -v w="$workload" -v srv="$server" -v first="$first" -v base="$BASE" -v f="$f" -v s="$s" \
         -v dt=$(((t1 - t0) / 1000)) -v tf=$((first1 - first0)) -v ts=$((second1 - second0)) -v hz="$CLK_TCK" '
         function field(line, name,    n, kv, i, p) {
             n = split(line, kv, " ")
@@ -143,14 +151,14 @@ duel() { # round workload server
         }
         BEGIN {
             secs = dt / 1e6
-            if (first == "hand") { h = f; o = s; th = tf; to = ts } else { h = s; o = f; th = ts; to = tf }
+            if (first == base) { h = f; o = s; th = tf; to = ts } else { h = s; o = f; th = ts; to = tf }
             hr = rate(h); or = rate(o)
             hc = 100 * th / hz / secs; oc = 100 * to / hz / secs
             ratio = hr > 0 ? or / hr : 0
             cpu_ratio = (hr > 0 && to > 0) ? (or / to) / (hr / th) : 0
             printf "%s\t%s\t%s\t%.0f\t%.0f\t%.1f\t%.1f\t%.3f\t%.3f\t%d\n", r, w, srv, hr, or, hc, oc, ratio, cpu_ratio, errors(h) + errors(o)
         }' >>"$RAW"
-    log "  $(tail -n 1 "$RAW" | awk -F'\t' '{ printf "round %d %-14s hand %6s req/s (cpu %4s%%)  %-9s %6s req/s (cpu %4s%%)  ratio %s  per CPU %s  errors %s", $1 + 1, $2, $4, $6, $3, $5, $7, $8, $9, $10 }')"
+    log "  $(tail -n 1 "$RAW" | awk -F'\t' -v base="$BASE" '{ printf "round %d %-14s %s %6s req/s (cpu %4s%%)  %-9s %6s req/s (cpu %4s%%)  ratio %s  per CPU %s  errors %s", $1 + 1, $2, base, $4, $6, $3, $5, $7, $8, $9, $10 }')"
 }
 
 START_UPTIME=$(uptime)
@@ -167,16 +175,16 @@ REPORT="$OUT/report.md"
 {
     echo "# Head-to-head load test: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
-    echo "\`ROUNDS=$ROUNDS DUR=$DUR CONN=$CONN scripts/duel.sh\`: hand and one other server at the same time on core $SERVER_CPU," \
+    echo "\`BASE=$BASE ROUNDS=$ROUNDS DUR=$DUR CONN=$CONN scripts/duel.sh\`: $BASE and one other server at the same time on core $SERVER_CPU," \
         "each driven by its own wrk \`-t1 -c$CONN\` on core $LOAD_CPU; $CORES cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))."
-    echo "Ratio: the server's req/s over hand's in the same round (median, min–max over the rounds); per CPU: the same per"
-    echo "CPU second of each server. Above 1 is faster than hand. Rounds where the two servers together used less than $SATURATED%"
+    echo "Ratio: the server's req/s over $BASE's in the same round (median, min–max over the rounds); per CPU: the same per"
+    echo "CPU second of each server. Above 1 is faster than $BASE. Rounds where the two servers together used less than $SATURATED%"
     echo "of the core, or wrk saw errors, are left out and listed."
     echo
     echo "- load at start: \`$START_UPTIME\`"
     echo "- load at end:   \`$(uptime)\`"
     echo
-    echo "| workload | server | hand req/s | server req/s | ratio (median) | ratio min–max | per CPU (median) | rounds |"
+    echo "| workload | server | $BASE req/s | server req/s | ratio (median) | ratio min–max | per CPU (median) | rounds |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' -v sat="$SATURATED" -v workloads="$WORKLOADS" -v servers="$SERVERS" '
         function median(list,    n, v, i, j, x) {
@@ -199,8 +207,8 @@ REPORT="$OUT/report.md"
                     median(hr[k]), median(sr[k]), median(ra[k]), lo[k], hi[k], median(cr[k]), n[k]
             }
         }' "$RAW"
-    left_out=$(awk -F'\t' -v sat="$SATURATED" 'NR > 1 && ($6 + $7 < sat || $10 != 0) {
-        printf "- round %d, %s, %s: core busy %.0f%% (hand %.0f%%, %s %.0f%%), %d errors\n", $1 + 1, $2, $3, $6 + $7, $6, $3, $7, $10 }' "$RAW")
+    left_out=$(awk -F'\t' -v sat="$SATURATED" -v base="$BASE" 'NR > 1 && ($6 + $7 < sat || $10 != 0) {
+        printf "- round %d, %s, %s: core busy %.0f%% (%s %.0f%%, %s %.0f%%), %d errors\n", $1 + 1, $2, $3, $6 + $7, base, $6, $3, $7, $10 }' "$RAW")
     echo
     if [[ -n "$left_out" ]]; then
         echo "Left out:"

@@ -166,9 +166,11 @@ impl Shared {
         let path = path.trim_end_matches('/');
         if let [only] = &*self.routes {
             // One mount, the common case: one comparison.
-            return (&*only.path == path).then_some(0);
+            return mounted_at(&only.path, path).then_some(0);
         }
-        self.routes.iter().position(|route| &*route.path == path)
+        self.routes
+            .iter()
+            .position(|route| mounted_at(&route.path, path))
     }
 
     // Inlined into `handle`: one call fewer on every request's way in.
@@ -218,4 +220,35 @@ enum PostTarget {
     Refused(http::Response<super::response::ResponseBody>),
     /// Not a `POST` to a mount.
     Other,
+}
+
+/// Whether a mount at `mount` serves `path` (both without trailing slashes).
+///
+/// The root mount's path is an empty `Box<str>`, whose pointer dangles. An
+/// empty comparison with `==` still calls `memcmp`, and glibc's AVX-512
+/// `memcmp` loads from the pointer under an all-zero mask: on an unmapped
+/// page that costs the CPU a fault-suppression assist (some 40 ns on AMD
+/// EPYC, 3% of a small call end to end). Empty paths are told apart by
+/// length alone.
+#[inline(always)]
+fn mounted_at(mount: &str, path: &str) -> bool {
+    mount.len() == path.len() && (mount.is_empty() || mount == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mounted_at;
+
+    #[test]
+    fn the_root_mount_serves_only_the_root() {
+        // Paths as `route` compares them: trailing slashes trimmed.
+        let root = String::new().into_boxed_str();
+        assert!(mounted_at(&root, ""));
+        assert!(!mounted_at(&root, "/api"));
+        let api: Box<str> = "/api".into();
+        assert!(mounted_at(&api, "/api"));
+        assert!(!mounted_at(&api, ""));
+        assert!(!mounted_at(&api, "/apx"));
+        assert!(!mounted_at(&api, "/api/v1"));
+    }
 }
