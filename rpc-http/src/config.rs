@@ -30,6 +30,7 @@ use crate::ws::WsConfig;
 /// | option | default | what happens at the limit |
 /// |---|---|---|
 /// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
+/// | [`max_discarded_body`](Self::max_discarded_body) | 256 KiB | a request answered without reading its body (refused, `404`, `405`) whose body is larger is answered with `Connection: close`; up to this size the body is read and dropped, and the connection stays open |
 /// | [`body_read_timeout`](Self::body_read_timeout) | 30 s | `408 Request Timeout` with a JSON-RPC error body; on HTTP/1 the connection is closed, on HTTP/2 the stream ends |
 /// | [`request_timeout`](Self::request_timeout) | 60 s | the call (asynchronous methods) is cancelled and answered with `-32000`, `data: "request timed out"` |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |
@@ -45,6 +46,7 @@ use crate::ws::WsConfig;
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     pub(crate) max_body_size: usize,
+    pub(crate) max_discarded_body: usize,
     pub(crate) body_read_timeout: Option<Duration>,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) max_concurrent_requests: usize,
@@ -82,6 +84,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             max_body_size: 10 * 1024 * 1024,
+            max_discarded_body: 256 * 1024,
             body_read_timeout: Some(Duration::from_secs(30)),
             request_timeout: Some(Duration::from_secs(60)),
             max_concurrent_requests: 1024,
@@ -104,6 +107,12 @@ impl HttpConfig {
     /// The largest request body accepted, in bytes (after decompression).
     pub fn max_body_size(&self) -> usize {
         self.max_body_size
+    }
+
+    /// The largest body read and dropped to keep the connection open when a
+    /// request is answered without it, in bytes.
+    pub fn max_discarded_body(&self) -> usize {
+        self.max_discarded_body
     }
 
     /// How long a request's body may take to arrive once the service waits
@@ -141,6 +150,29 @@ impl HttpConfig {
     #[must_use]
     pub fn with_max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;
+        self
+    }
+
+    /// The largest body read and dropped when a request is answered without
+    /// it (a refusal such as `415`, a `404`, a `405`), so that its HTTP/1
+    /// connection stays open for the next request.
+    ///
+    /// Otherwise hyper closes the connection after such an answer unless
+    /// the whole body had already arrived with the head, and a client that
+    /// sends its next request on it sees that request fail. A body declared
+    /// or found larger than this is not read: its answer carries
+    /// `Connection: close`, and the client opens a new connection.
+    ///
+    /// ```
+    /// use rpc_http::HttpConfig;
+    ///
+    /// let config = HttpConfig::new().with_max_discarded_body(64 * 1024);
+    /// assert_eq!(config.max_discarded_body(), 64 * 1024);
+    /// assert_eq!(HttpConfig::new().max_discarded_body(), 256 * 1024);
+    /// ```
+    #[must_use]
+    pub fn with_max_discarded_body(mut self, bytes: usize) -> Self {
+        self.max_discarded_body = bytes;
         self
     }
 

@@ -15,6 +15,7 @@
 //! | notifications an HTTP/1 connection runs after its answers | `after_answer.rs`, `parked.rs` |
 //! | the `GET`/JSONP fallback | `get.rs` |
 //! | the HTTP answers and refusals | `response.rs` |
+//! | answers given before the body is read: the body dropped, the connection kept | `unread.rs` |
 //! | the WebSocket upgrade, and the connection served after it | `websocket.rs` |
 
 mod after_answer;
@@ -28,6 +29,7 @@ mod parked;
 mod response;
 mod routing;
 mod shared;
+mod unread;
 #[cfg(feature = "ws")]
 mod websocket;
 
@@ -273,8 +275,9 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let extensions = request.extensions_mut();
         if let Some(UndecodableEncoding(encoding)) = extensions.remove() {
+            let refused = undecodable(&encoding);
             return InfallibleFuture {
-                inner: ResponseFuture::ready(undecodable(&encoding)),
+                inner: unread::answer_unread(request.into_body(), refused, &self.shared.config),
             };
         }
         let meta = Meta::take_from(extensions);

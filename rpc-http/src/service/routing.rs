@@ -13,6 +13,7 @@ use super::context::MessageContext;
 use super::future::{AfterBody, ResponseFuture};
 use super::response::{empty, not_found, refusal, too_large};
 use super::shared::Shared;
+use super::unread::answer_unread;
 use crate::handoff::{check_content_type, Meta};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -40,7 +41,7 @@ impl Shared {
     {
         match self.post_target(head, &body, &meta) {
             PostTarget::Route(route) => self.post(route, head, body, meta, after_answer),
-            PostTarget::Refused(response) => ResponseFuture::ready(response),
+            PostTarget::Refused(response) => answer_unread(body, response, &self.config),
             PostTarget::Other => {
                 let head = std::mem::replace(head, empty_head());
                 self.handle_other(Request::from_parts(head, body), meta)
@@ -104,7 +105,7 @@ impl Shared {
         }
         if let Some(explorer) = &self.explorer {
             if request.method() == Method::GET && explorer.serves(path) {
-                return ResponseFuture::ready(explorer.response());
+                return answer_unread(request.into_body(), explorer.response(), &self.config);
             }
         }
         let response = match *request.method() {
@@ -141,7 +142,7 @@ impl Shared {
                 None => not_found(path),
             },
         };
-        ResponseFuture::ready(response)
+        answer_unread(request.into_body(), response, &self.config)
     }
 
     /// The `Allow` header of `path`: `POST` where a router is mounted, `GET`

@@ -1,11 +1,18 @@
 //! HTTP methods and paths: 405 with `Allow`, 404 off the mounts, and several
-//! routers each at its own path.
+//! routers each at its own path; a connection answered without its body
+//! read stays open.
 
 use http::{Method, StatusCode};
 use rpc_core::{Context, Error, Params, Router};
 use rpc_http::{HttpConfig, Server};
 
-use crate::support::{call, client, full, get, request, send, start, test_router};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::support::{
+    call, client, closes_within, full, get, header_values, raw_request, read_response, request,
+    send, start, test_router, WAIT,
+};
 
 #[tokio::test]
 async fn other_http_methods_get_405_with_allow_and_unknown_paths_404() {
@@ -165,4 +172,63 @@ async fn several_routers_answer_at_their_own_paths() {
     .await;
     assert_eq!(reply.json()["error"]["code"], -32601);
     assert_eq!(call(addr, "/", who).await.status, StatusCode::NOT_FOUND);
+}
+
+/// Head and body in two writes, as Python's `http.client` sends them, so
+/// that the body is not yet there when the head is answered.
+async fn send_in_two_writes(stream: &mut TcpStream, request: &[u8]) {
+    let head_end = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head")
+        + 4;
+    stream.write_all(&request[..head_end]).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    stream.write_all(&request[head_end..]).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_request_answered_before_its_body_is_read_leaves_the_connection_open() {
+    let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", test_router())).await;
+    let ping = r#"{"jsonrpc":"2.0","method":"ping","id":1}"#;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    for (refused, status) in [
+        (
+            raw_request("POST", "/", &[("Content-Type", "text/plain")], ping),
+            415,
+        ),
+        (raw_request("POST", "/elsewhere", &[], ping), 404),
+        (raw_request("PUT", "/", &[], ping), 405),
+    ] {
+        send_in_two_writes(&mut stream, &refused).await;
+        let (answered, head, _) = read_response(&mut stream).await;
+        assert_eq!(answered, status);
+        assert!(header_values(&head, "connection").is_empty(), "{head}");
+        // The same connection serves the next request.
+        stream
+            .write_all(&raw_request("POST", "/", &[], ping))
+            .await
+            .unwrap();
+        let (next, _, body) = read_response(&mut stream).await;
+        assert_eq!(next, 200, "after the {status}");
+        assert!(body.contains("pong"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_too_large_to_drop_is_answered_with_connection_close() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .config(HttpConfig::new().with_max_discarded_body(16))
+            .mount("/", test_router()),
+    )
+    .await;
+    let body = r#"{"jsonrpc":"2.0","method":"ping","id":1}"#;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    send_in_two_writes(&mut stream, &raw_request("POST", "/elsewhere", &[], body)).await;
+    let (status, head, _) = read_response(&mut stream).await;
+    assert_eq!(status, 404);
+    assert_eq!(header_values(&head, "connection"), ["close"]);
+    assert!(closes_within(&mut stream, WAIT).await);
 }
