@@ -77,6 +77,7 @@ DUR_S=${DUR%s}
 for workload in $WORKLOADS; do
     [[ -f "scripts/load/$workload.lua" ]] || die "no wrk script scripts/load/$workload.lua"
 done
+[[ "$BASE" =~ ^[a-z_]+$ ]] || die "BASE names one server, not '$BASE'"
 for server in $BASE $SERVERS; do
     case "$server" in ours | ours_bare | hand | hand_router | hand_service | jsonrpsee) ;; *) die "unknown server '$server'" ;; esac
 done

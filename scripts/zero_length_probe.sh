@@ -14,11 +14,11 @@
 # The HTTP load server (`ours`, production defaults) and the WebSocket bench
 # server run with scripts/probe/zero_length.c preloaded; the count starts
 # once they are up, then every kind of request is sent: each load workload,
-# the CORS and compression layers, GET, OPTIONS, errors, HTTP/2; over
-# WebSocket calls, batches and a fan-out. Any call on the first page is
-# reported with its source line and fails the run. The binaries are the bench
-# builds (`cargo bench --no-run`), as CI has them; the script needs gcc and
-# Python, nothing else.
+# a CORS preflight, both layers, a gzip-encoded body, OPTIONS, GET, errors,
+# the start of an HTTP/2 connection; over WebSocket calls, batches and a
+# fan-out. Any call on the first page is reported with its source line
+# (addr2line) and fails the run. The binaries are the bench builds (`cargo
+# bench --no-run`), as CI has them; the script needs gcc, Python and jq.
 #
 # Usage: scripts/zero_length_probe.sh        (OUT=target/zero_length_probe)
 set -euo pipefail
@@ -32,6 +32,8 @@ PORT=${PORT:-39600}
 source scripts/bench_lib.sh
 
 command -v gcc >/dev/null || die "gcc is needed to build the probe"
+command -v python3 >/dev/null || die "python3 is needed to send the requests"
+need jq jq
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
 PROBE="$OUT/zero_length.so"
@@ -56,16 +58,15 @@ start_probed() { # report port command...
     rm -f "$report"
     ZERO_LENGTH_REPORT=$report LD_PRELOAD=$PROBE "$@" >>"$OUT/server.log" 2>&1 &
     SERVER=$!
-    python3 - "$port" <<'PY' || die "the server on port $port did not start; see $OUT/server.log"
-import socket, sys, time
-for _ in range(200):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
+    local i
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$SERVER" 2>/dev/null || die "the server exited at start; see $OUT/server.log"
+        python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' \
+            "$port" 2>/dev/null && break
+        sleep 0.05
+    done
+    ((i < 200)) || die "the server on port $port did not start; see $OUT/server.log"
+    grep -q zero_length.so "/proc/$SERVER/maps" || die "the probe is not loaded in the server; see $OUT/server.log"
     # Start-up is not what is checked: the count starts now.
     kill -USR1 "$SERVER"
 }
@@ -73,12 +74,12 @@ PY
 # Stops the server, and fails with the call sites if it made any such call.
 check_report() { # report what
     local report=$1 what=$2
-    kill -TERM "$SERVER"
+    kill -TERM "$SERVER" 2>/dev/null || true
     wait "$SERVER" 2>/dev/null || true
     SERVER=
-    [[ -f "$report" ]] || die "no report from the $what server ($report)"
+    [[ -f "$report" ]] || die "no report from the $what server ($report); see $OUT/server.log"
     local calls dangling
-    read -r _ calls _ dangling <"$report"
+    read -r _ calls _ dangling <"$report" || die "an empty report from the $what server ($report)"
     ((calls > 0)) || die "the probe saw no call at all in the $what server; is it preloaded?"
     if ((dangling > 0)); then
         log "$what: $dangling of $calls calls to memcmp/bcmp/memset were given a dangling pointer:"
@@ -99,7 +100,7 @@ for workload in add_positional add_named batch10 echo4k echo_owned4k sum1000 not
 done
 start_probed "$OUT/http.report" "$PORT" "$LOAD_SERVER_EXE" ours "$PORT"
 python3 - "$PORT" "$BODIES" <<'PY' || die "a request to the HTTP server failed"
-import http.client, os, socket, sys
+import gzip, http.client, os, socket, sys
 
 port, bodies = int(sys.argv[1]), sys.argv[2]
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -122,7 +123,9 @@ for name in sorted(os.listdir(bodies)):
 for _ in range(20):
     request("POST", body=add, headers={"Origin": "http://app.example"})
     request("OPTIONS", headers={"Origin": "http://app.example", "Access-Control-Request-Method": "POST"}, expect=(200, 204))
+    request("OPTIONS", expect=(200, 204))
     request("POST", body=add, headers={"Accept-Encoding": "gzip"})
+    request("POST", body=gzip.compress(add), headers={"Content-Encoding": "gzip"})
     # The GET fallback is off by default: refused, through its own path.
     request("GET", "/?method=add&params=%5B1%2C2%5D&id=1", expect=(200, 405))
     request("POST", body=b'{"jsonrpc":"2.0","method":"nope","id":1}')

@@ -30,7 +30,7 @@ use crate::ws::WsConfig;
 /// | option | default | what happens at the limit |
 /// |---|---|---|
 /// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
-/// | [`max_discarded_body`](Self::max_discarded_body) | 256 KiB | a request answered without reading its body (refused, `404`, `405`) whose body is larger is answered with `Connection: close`; up to this size the body is read and dropped, and the connection stays open |
+/// | [`max_discarded_body`](Self::max_discarded_body) | 256 KiB | on HTTP/1, a request answered without reading its body (refused, `404`, `405`) whose body is larger is answered with `Connection: close`; up to this size the body is read and dropped, and the connection stays open |
 /// | [`body_read_timeout`](Self::body_read_timeout) | 30 s | `408 Request Timeout` with a JSON-RPC error body; on HTTP/1 the connection is closed, on HTTP/2 the stream ends |
 /// | [`request_timeout`](Self::request_timeout) | 60 s | the call (asynchronous methods) is cancelled and answered with `-32000`, `data: "request timed out"` |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |
@@ -155,13 +155,19 @@ impl HttpConfig {
 
     /// The largest body read and dropped when a request is answered without
     /// it (a refusal such as `415`, a `404`, a `405`), so that its HTTP/1
-    /// connection stays open for the next request.
+    /// connection stays open for the next request; `0` reads none.
     ///
     /// Otherwise hyper closes the connection after such an answer unless
     /// the whole body had already arrived with the head, and a client that
-    /// sends its next request on it sees that request fail. A body declared
-    /// or found larger than this is not read: its answer carries
-    /// `Connection: close`, and the client opens a new connection.
+    /// sends its next request on it sees that request fail. The answer
+    /// waits for the body, within the
+    /// [`body_read_timeout`](Self::with_body_read_timeout). It carries
+    /// `Connection: close` instead, at once, when the body is declared
+    /// larger than this (or than the body size limit), when the client
+    /// waits for `100 Continue` before sending it, or when there is no body
+    /// read timeout; and after the body, when it turns out larger, fails or
+    /// is late. HTTP/2 needs none of this: an unread body ends only its
+    /// own stream.
     ///
     /// ```
     /// use rpc_http::HttpConfig;

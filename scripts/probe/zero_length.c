@@ -103,6 +103,10 @@ static void start_afresh(int signal) {
 }
 
 __attribute__((constructor)) static void install(void) {
+    /* Resolved here rather than on first use, which could be in a handler. */
+    real_memcmp = (int (*)(const void *, const void *, size_t))dlsym(RTLD_NEXT, "memcmp");
+    real_bcmp = (int (*)(const void *, const void *, size_t))dlsym(RTLD_NEXT, "bcmp");
+    real_memset = (void *(*)(void *, int, size_t))dlsym(RTLD_NEXT, "memset");
     signal(SIGTERM, report_and_exit);
     signal(SIGUSR1, start_afresh);
 }

@@ -22,7 +22,7 @@ use super::compression::{content_encodings, Coding};
 use super::head::refusal_reason;
 use super::layers::{LayerHeaders, Layered};
 use crate::handoff::{ConnectionId, Meta, PeerAddr, UndecodableEncoding};
-use crate::service::{refusal, ResponseBody, ResponseFuture, RpcService};
+use crate::service::{closing, refusal, ResponseBody, ResponseFuture, RpcService};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -130,12 +130,7 @@ impl<B: http_body::Body<Data = Bytes>> http_body::Body for InFlightBody<B> {
 #[cold]
 #[inline(never)]
 fn refused(status: http::StatusCode, headers: &http::HeaderMap) -> ResponseFuture<Incoming> {
-    let mut response = refusal(status, refusal_reason(status, headers));
-    response.headers_mut().insert(
-        http::header::CONNECTION,
-        http::HeaderValue::from_static("close"),
-    );
-    ResponseFuture::ready(response)
+    ResponseFuture::ready(closing(refusal(status, refusal_reason(status, headers))))
 }
 
 #[allow(

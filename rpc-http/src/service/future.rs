@@ -6,7 +6,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use http::header::HeaderValue;
 use http::{Response, StatusCode};
 
 use super::after_answer::AfterAnswer;
@@ -14,7 +13,7 @@ use super::body::Received;
 use super::context::MessageContext;
 use super::dispatch::Answer;
 use super::message::Message;
-use super::response::{refusal, too_large, ResponseBody};
+use super::response::{closing, refusal, too_large, ResponseBody};
 use super::shared::Shared;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -227,7 +226,8 @@ where
                 if let Ok(mut data) = frame.into_data() {
                     let expected = body.size_hint().lower();
                     if !received.push(&mut data, limit, expected) {
-                        return Poll::Ready(Err(too_large(limit)));
+                        // The rest is not read: the connection cannot go on.
+                        return Poll::Ready(Err(closing(too_large(limit))));
                     }
                 }
             }
@@ -237,13 +237,13 @@ where
     }
 }
 
-/// The `400` for a body that could not be read.
+/// The `400` for a body that could not be read; the connection closes after it.
 #[cold]
 fn unreadable(err: BoxError) -> Response<ResponseBody> {
-    refusal(
+    closing(refusal(
         StatusCode::BAD_REQUEST,
         format!("could not read the request body: {err}"),
-    )
+    ))
 }
 
 /// Pending while the body may still come; once it is overdue, the `408`
@@ -260,12 +260,8 @@ fn body_overdue(
     };
     let deadline = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
     std::task::ready!(deadline.as_mut().poll(cx));
-    let mut response = refusal(
+    Poll::Ready(closing(refusal(
         StatusCode::REQUEST_TIMEOUT,
         format!("the request body did not arrive within {timeout:?}"),
-    );
-    response
-        .headers_mut()
-        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-    Poll::Ready(response)
+    )))
 }

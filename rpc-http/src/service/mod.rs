@@ -52,8 +52,8 @@ use shared::Shared;
 
 pub(crate) use after_answer::AfterAnswer;
 pub use future::ResponseFuture;
-pub(crate) use response::refusal;
 pub use response::ResponseBody;
+pub(crate) use response::{closing, refusal};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -275,9 +275,10 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let extensions = request.extensions_mut();
         if let Some(UndecodableEncoding(encoding)) = extensions.remove() {
+            let (head, body) = request.into_parts();
             let refused = undecodable(&encoding);
             return InfallibleFuture {
-                inner: unread::answer_unread(request.into_body(), refused, &self.shared.config),
+                inner: unread::answer_unread(&head, body, refused, &self.shared.config),
             };
         }
         let meta = Meta::take_from(extensions);

@@ -3,7 +3,7 @@
 //! the headers and cookies methods set.
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, SET_COOKIE};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, SET_COOKIE};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 use rpc_core::{error_response, Error as RpcError, ErrorCode, Id, ResponseEffects};
@@ -61,6 +61,15 @@ pub(super) fn json(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody> 
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `response`, telling an HTTP/1 client that the connection closes after
+/// it (hyper drops the header on HTTP/2, where it has no meaning).
+pub(crate) fn closing(mut response: Response<ResponseBody>) -> Response<ResponseBody> {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }
 

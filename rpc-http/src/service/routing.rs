@@ -41,7 +41,7 @@ impl Shared {
     {
         match self.post_target(head, &body, &meta) {
             PostTarget::Route(route) => self.post(route, head, body, meta, after_answer),
-            PostTarget::Refused(response) => answer_unread(body, response, &self.config),
+            PostTarget::Refused(response) => answer_unread(head, body, response, &self.config),
             PostTarget::Other => {
                 let head = std::mem::replace(head, empty_head());
                 self.handle_other(Request::from_parts(head, body), meta)
@@ -105,7 +105,8 @@ impl Shared {
         }
         if let Some(explorer) = &self.explorer {
             if request.method() == Method::GET && explorer.serves(path) {
-                return answer_unread(request.into_body(), explorer.response(), &self.config);
+                let (head, body) = request.into_parts();
+                return answer_unread(&head, body, explorer.response(), &self.config);
             }
         }
         let response = match *request.method() {
@@ -142,7 +143,8 @@ impl Shared {
                 None => not_found(path),
             },
         };
-        answer_unread(request.into_body(), response, &self.config)
+        let (head, body) = request.into_parts();
+        answer_unread(&head, body, response, &self.config)
     }
 
     /// The `Allow` header of `path`: `POST` where a router is mounted, `GET`
@@ -225,15 +227,17 @@ enum PostTarget {
 
 /// Whether a mount at `mount` serves `path` (both without trailing slashes).
 ///
-/// The root mount's path is an empty `Box<str>`, whose pointer dangles. An
-/// empty comparison with `==` still calls `memcmp`, and glibc's AVX-512
-/// `memcmp` loads from the pointer under an all-zero mask: on an unmapped
-/// page that costs the CPU a fault-suppression assist (some 40 ns on AMD
-/// EPYC, 3% of a small call end to end). Empty paths are told apart by
-/// length alone.
+/// The root mount's path is an empty `Box<str>`, whose pointer dangles;
+/// `==` would still call `memcmp` with it, and glibc's AVX-512 `memcmp`
+/// then costs a CPU assist of some 40 ns (BENCHMARKS.md, "One `memcmp` of
+/// nothing").
 #[inline(always)]
 fn mounted_at(mount: &str, path: &str) -> bool {
-    mount.len() == path.len() && (mount.is_empty() || mount == path)
+    if mount.is_empty() {
+        path.is_empty()
+    } else {
+        mount == path
+    }
 }
 
 #[cfg(test)]

@@ -1,33 +1,39 @@
 //! Answers given before a request's body is read (a refusal, `404`, `405`,
-//! `OPTIONS`): the body is read and dropped, up to a limit, so that the
-//! connection stays open for the client's next request.
+//! `OPTIONS`): on HTTP/1 the body is read and dropped, up to a limit, so
+//! that the connection stays open for the client's next request.
 //!
 //! Left unread, an HTTP/1 connection cannot go on: hyper drains what is
 //! already in its buffer and otherwise closes the connection after the
-//! answer, without saying so. A client that sent the head and the body in
+//! answer, not always saying so. A client that sent the head and the body in
 //! two writes (Python's `http.client` does) then sends its next request
-//! into a closing socket and sees it fail. A body larger than the limit is
-//! not read: its answer says `Connection: close`, so that the client opens
-//! a new connection instead.
+//! into a closing socket and sees it fail. Where the body is not worth
+//! waiting for, the answer says `Connection: close` at once.
 
 use bytes::Buf;
-use http::header::{HeaderValue, CONNECTION};
-use http::Response;
+use http::header::EXPECT;
+use http::request::Parts;
+use http::{Response, Version};
 use http_body_util::BodyExt;
 
 use super::future::ResponseFuture;
-use super::response::ResponseBody;
+use super::response::{closing, ResponseBody};
 use crate::config::HttpConfig;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// `response`, once `body` is read and dropped; with `Connection: close`
-/// when the body is larger than [`HttpConfig::max_discarded_body`], fails,
-/// or does not arrive within the body read timeout.
+/// `response` to the request of `head`, whose `body` the service does not
+/// need.
+///
+/// On HTTP/1 it is given once the body is read and dropped; with
+/// `Connection: close` instead (and at once) when the body is larger than
+/// [`HttpConfig::max_discarded_body`] (or the body size limit), when the
+/// client waits for `100 Continue` before sending it, when there is no body
+/// read timeout to bound the wait, or when the body fails or is late.
 // Out of line: refusals are rare, and every call's way in stays short.
 #[cold]
 #[inline(never)]
 pub(super) fn answer_unread<B>(
+    head: &Parts,
     body: B,
     response: Response<ResponseBody>,
     config: &HttpConfig,
@@ -37,27 +43,34 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    if body.is_end_stream() {
+    // An HTTP/2 stream's unread body ends that stream alone.
+    if head.version >= Version::HTTP_2
+        || body.is_end_stream()
+        || body.size_hint().upper() == Some(0)
+    {
         return ResponseFuture::ready(response);
     }
-    let limit = config.max_discarded_body;
-    if body.size_hint().lower() > limit as u64 {
+    let limit = config.max_discarded_body.min(config.max_body_size);
+    let Some(timeout) = config.body_read_timeout else {
+        return ResponseFuture::ready(closing(response));
+    };
+    if expects_continue(head) || body.size_hint().lower() > limit as u64 {
         return ResponseFuture::ready(closing(response));
     }
-    let timeout = config.body_read_timeout;
     ResponseFuture::waiting(async move {
-        let discarded = match timeout {
-            Some(timeout) => tokio::time::timeout(timeout, discard(body, limit))
-                .await
-                .unwrap_or(false),
-            None => discard(body, limit).await,
-        };
-        if discarded {
-            response
-        } else {
-            closing(response)
+        match tokio::time::timeout(timeout, discard(body, limit)).await {
+            Ok(true) => response,
+            Ok(false) | Err(_) => closing(response),
         }
     })
+}
+
+/// Whether the client sends its body only after `100 Continue`, which
+/// reading it would make hyper send.
+fn expects_continue(head: &Parts) -> bool {
+    head.headers
+        .get(EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 /// Reads `body` to its end and drops it; `false` past `limit` bytes or on
@@ -79,84 +92,167 @@ async fn discard<B: http_body::Body>(body: B, limit: usize) -> bool {
     true
 }
 
-/// `response`, telling the client that the connection closes after it.
-fn closing(mut response: Response<ResponseBody>) -> Response<ResponseBody> {
-    response
-        .headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("close"));
-    response
-}
-
 #[cfg(test)]
 mod tests {
-    use std::convert::Infallible;
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
 
     use bytes::Bytes;
-    use http::StatusCode;
+    use http::header::{HeaderValue, CONNECTION};
+    use http::{Request, StatusCode};
+    use http_body::Frame;
     use http_body_util::Full;
 
     use super::*;
     use crate::service::response::empty;
 
-    fn answer<B>(body: B, config: &HttpConfig) -> ResponseFuture<B>
+    /// The `404` to an HTTP/1.1 `POST` of `body`.
+    async fn answer<B>(body: B, config: &HttpConfig) -> Response<ResponseBody>
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        answer_unread(body, empty(StatusCode::NOT_FOUND), config)
+        answer_to(Request::post("/").body(()).unwrap(), body, config).await
+    }
+
+    async fn answer_to<B>(head: Request<()>, body: B, config: &HttpConfig) -> Response<ResponseBody>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let (head, ()) = head.into_parts();
+        answer_unread(&head, body, empty(StatusCode::NOT_FOUND), config).await
     }
 
     fn closes(response: &Response<ResponseBody>) -> bool {
         response.headers().get(CONNECTION) == Some(&HeaderValue::from_static("close"))
     }
 
-    #[tokio::test]
-    async fn a_body_within_the_limit_is_read_and_the_connection_kept() {
-        let config = HttpConfig::new().with_max_discarded_body(8);
-        let response = answer(Full::new(Bytes::from_static(b"12345678")), &config).await;
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
-        assert!(!closes(&response));
+    fn full(bytes: &'static [u8]) -> Full<Bytes> {
+        Full::new(Bytes::from_static(bytes))
     }
 
-    #[tokio::test]
-    async fn a_body_declared_larger_than_the_limit_closes_the_connection() {
-        let config = HttpConfig::new().with_max_discarded_body(8);
-        let response = answer(Full::new(Bytes::from_static(b"123456789")), &config).await;
-        assert!(closes(&response));
+    /// A body of unknown length (as a chunked request's is): its chunks, an
+    /// error, or (once they are out) nothing more, ever.
+    struct Chunks {
+        chunks: VecDeque<Result<Bytes, &'static str>>,
+        then_stalls: bool,
     }
 
-    /// A body of unknown length (as a chunked request's is), in chunks.
-    struct Chunks(std::collections::VecDeque<Bytes>);
+    impl Chunks {
+        fn new(sizes: &[usize]) -> Self {
+            let chunks = sizes
+                .iter()
+                .map(|&size| Ok(Bytes::from(vec![b'x'; size])))
+                .collect();
+            Chunks {
+                chunks,
+                then_stalls: false,
+            }
+        }
+    }
 
     impl http_body::Body for Chunks {
         type Data = Bytes;
-        type Error = Infallible;
+        type Error = &'static str;
 
         fn poll_frame(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
-            std::task::Poll::Ready(
-                self.0
-                    .pop_front()
-                    .map(|chunk| Ok(http_body::Frame::data(chunk))),
-            )
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            match self.chunks.pop_front() {
+                Some(chunk) => Poll::Ready(Some(chunk.map(Frame::data))),
+                None if self.then_stalls => Poll::Pending,
+                None => Poll::Ready(None),
+            }
         }
     }
 
     #[tokio::test]
-    async fn a_body_of_unknown_length_is_read_up_to_the_limit() {
-        let chunks = |sizes: &[usize]| {
-            Chunks(
-                sizes
-                    .iter()
-                    .map(|&size| Bytes::from(vec![b'x'; size]))
-                    .collect(),
-            )
-        };
+    async fn a_body_within_the_limit_is_read_and_the_connection_kept() {
         let config = HttpConfig::new().with_max_discarded_body(8);
-        assert!(!closes(&answer(chunks(&[4, 4]), &config).await));
-        assert!(closes(&answer(chunks(&[4, 4, 1]), &config).await));
+        let response = answer(full(b"12345678"), &config).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(!closes(&response));
+        assert!(!closes(&answer(Chunks::new(&[4, 4]), &config).await));
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_closes_the_connection() {
+        let config = HttpConfig::new().with_max_discarded_body(8);
+        // Declared too large: not read at all.
+        assert!(closes(&answer(full(b"123456789"), &config).await));
+        // Found too large while read.
+        assert!(closes(&answer(Chunks::new(&[4, 4, 1]), &config).await));
+        // The body size limit bounds it too.
+        let config = config
+            .with_max_discarded_body(1 << 20)
+            .with_max_body_size(8);
+        assert!(closes(&answer(full(b"123456789"), &config).await));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_closes_the_connection() {
+        let body = Chunks {
+            chunks: VecDeque::from([Ok(Bytes::from_static(b"x")), Err("reset")]),
+            then_stalls: false,
+        };
+        assert!(closes(&answer(body, &HttpConfig::new()).await));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_come_closes_the_connection_after_the_read_timeout() {
+        let timeout = Duration::from_millis(50);
+        let config = HttpConfig::new().with_body_read_timeout(Some(timeout));
+        let body = Chunks {
+            chunks: VecDeque::from([Ok(Bytes::from_static(b"x"))]),
+            then_stalls: true,
+        };
+        let started = std::time::Instant::now();
+        assert!(closes(&answer(body, &config).await));
+        assert!(started.elapsed() >= timeout);
+    }
+
+    #[tokio::test]
+    async fn without_a_read_timeout_the_body_is_not_waited_for() {
+        let config = HttpConfig::new().with_body_read_timeout(None);
+        let body = Chunks {
+            chunks: VecDeque::new(),
+            then_stalls: true,
+        };
+        assert!(closes(&answer(body, &config).await));
+    }
+
+    #[tokio::test]
+    async fn a_client_waiting_for_100_continue_is_answered_without_it() {
+        let head = Request::post("/")
+            .header(EXPECT, "100-continue")
+            .body(())
+            .unwrap();
+        let stalled = Chunks {
+            chunks: VecDeque::new(),
+            then_stalls: true,
+        };
+        assert!(closes(&answer_to(head, stalled, &HttpConfig::new()).await));
+    }
+
+    #[tokio::test]
+    async fn http2_and_empty_bodies_are_answered_at_once_and_kept() {
+        let stalled = || Chunks {
+            chunks: VecDeque::new(),
+            then_stalls: true,
+        };
+        let http2 = Request::post("/")
+            .version(Version::HTTP_2)
+            .body(())
+            .unwrap();
+        assert!(!closes(
+            &answer_to(http2, stalled(), &HttpConfig::new()).await
+        ));
+        assert!(!closes(&answer(full(b""), &HttpConfig::new()).await));
     }
 }

@@ -10,8 +10,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::support::{
-    call, client, closes_within, full, get, header_values, raw_request, read_response, request,
-    send, start, test_router, WAIT,
+    call, client, closes_within, full, get, head_end, header_values, raw_request, read_response,
+    request, send, start, test_router, WAIT,
 };
 
 #[tokio::test]
@@ -177,11 +177,7 @@ async fn several_routers_answer_at_their_own_paths() {
 /// Head and body in two writes, as Python's `http.client` sends them, so
 /// that the body is not yet there when the head is answered.
 async fn send_in_two_writes(stream: &mut TcpStream, request: &[u8]) {
-    let head_end = request
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head")
-        + 4;
+    let head_end = head_end(request).expect("a head");
     stream.write_all(&request[..head_end]).await.unwrap();
     stream.flush().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;

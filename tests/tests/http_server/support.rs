@@ -219,6 +219,14 @@ pub(crate) async fn post_raw(addr: SocketAddr, body: &str) -> TcpStream {
     stream
 }
 
+/// Where the body of a raw HTTP/1 message starts: just past its head.
+pub(crate) fn head_end(message: &[u8]) -> Option<usize> {
+    message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| at + 4)
+}
+
 /// One response read from a raw connection: its status, its head (status
 /// line and headers) and its body (which must have a `Content-Length`).
 pub(crate) async fn read_response(stream: &mut TcpStream) -> (u16, String, String) {
@@ -226,8 +234,8 @@ pub(crate) async fn read_response(stream: &mut TcpStream) -> (u16, String, Strin
         let mut buffer = Vec::new();
         let mut chunk = [0u8; 4096];
         let head_end = loop {
-            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
+            if let Some(end) = head_end(&buffer) {
+                break end;
             }
             let n = stream.read(&mut chunk).await.expect("the response arrives");
             assert!(n > 0, "the connection closed before a response");
