@@ -18,7 +18,8 @@
 # the start of an HTTP/2 connection; over WebSocket calls, batches and a
 # fan-out. Any call on the first page is reported with its source line
 # (addr2line) and fails the run. The binaries are the bench builds (`cargo
-# bench --no-run`), as CI has them; the script needs gcc, Python and jq.
+# bench --no-run`), as CI has them; the script needs gcc and Python.
+# LOAD_SERVER=path and WS_BENCH=path probe other builds of the two servers.
 #
 # Usage: scripts/zero_length_probe.sh        (OUT=target/zero_length_probe)
 set -euo pipefail
@@ -33,14 +34,30 @@ source scripts/bench_lib.sh
 
 command -v gcc >/dev/null || die "gcc is needed to build the probe"
 command -v python3 >/dev/null || die "python3 is needed to send the requests"
-need jq jq
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
 PROBE="$OUT/zero_length.so"
 gcc -O2 -Wall -Wextra -shared -fPIC scripts/probe/zero_length.c -o "$PROBE" -ldl
-load_server_binary
-bench_binary ws_bench WS_BENCH
-WS_BENCH_EXE=$BENCH_EXE
+# The executable of bench target $1, built if it is not (cargo's JSON
+# messages read with Python: no jq on a clean machine).
+bench_executable() {
+    cargo bench -p tests --bench "$1" --no-run --message-format=json 2>"$OUT/build-$1.log" |
+        python3 -c '
+import json, sys
+found = ""
+for line in sys.stdin:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        continue
+    if message.get("reason") == "compiler-artifact" and message["target"]["name"] == sys.argv[1] and message.get("executable"):
+        found = message["executable"]
+print(found)' "$1"
+}
+LOAD_SERVER_EXE=${LOAD_SERVER:-$(bench_executable load_server)}
+WS_BENCH_EXE=${WS_BENCH:-$(bench_executable ws_bench)}
+[[ -x "$LOAD_SERVER_EXE" ]] || die "no load_server executable; see $OUT/build-load_server.log"
+[[ -x "$WS_BENCH_EXE" ]] || die "no ws_bench executable; see $OUT/build-ws_bench.log"
 
 SERVER=
 cleanup() {
