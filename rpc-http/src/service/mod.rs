@@ -272,20 +272,18 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let extensions = request.extensions_mut();
-        if let Some(UndecodableEncoding(encoding)) = extensions.remove() {
-            let (head, body) = request.into_parts();
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (mut head, body) = request.into_parts();
+        if let Some(UndecodableEncoding(encoding)) = head.extensions.remove() {
             let refused = undecodable(&encoding);
             return InfallibleFuture {
                 inner: unread::answer_unread(&head, body, refused, &self.shared.config),
             };
         }
-        let meta = Meta::take_from(extensions);
+        let meta = Meta::take_from(&mut head.extensions);
         // Put there by the server for a request of an HTTP/1 connection that
         // goes through its layers.
-        let after_answer = extensions.remove::<Arc<AfterAnswer>>();
-        let (mut head, body) = request.into_parts();
+        let after_answer = head.extensions.remove::<Arc<AfterAnswer>>();
         InfallibleFuture {
             inner: self.handle_direct(&mut head, body, meta, after_answer),
         }

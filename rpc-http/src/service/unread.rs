@@ -144,6 +144,14 @@ mod tests {
     }
 
     impl Chunks {
+        /// A body that never sends anything.
+        fn stalled() -> Self {
+            Chunks {
+                chunks: VecDeque::new(),
+                then_stalls: true,
+            }
+        }
+
         fn new(sizes: &[usize]) -> Self {
             let chunks = sizes
                 .iter()
@@ -220,11 +228,7 @@ mod tests {
     #[tokio::test]
     async fn without_a_read_timeout_the_body_is_not_waited_for() {
         let config = HttpConfig::new().with_body_read_timeout(None);
-        let body = Chunks {
-            chunks: VecDeque::new(),
-            then_stalls: true,
-        };
-        assert!(closes(&answer(body, &config).await));
+        assert!(closes(&answer(Chunks::stalled(), &config).await));
     }
 
     #[tokio::test]
@@ -233,25 +237,18 @@ mod tests {
             .header(EXPECT, "100-continue")
             .body(())
             .unwrap();
-        let stalled = Chunks {
-            chunks: VecDeque::new(),
-            then_stalls: true,
-        };
-        assert!(closes(&answer_to(head, stalled, &HttpConfig::new()).await));
+        let config = HttpConfig::new();
+        assert!(closes(&answer_to(head, Chunks::stalled(), &config).await));
     }
 
     #[tokio::test]
     async fn http2_and_empty_bodies_are_answered_at_once_and_kept() {
-        let stalled = || Chunks {
-            chunks: VecDeque::new(),
-            then_stalls: true,
-        };
         let http2 = Request::post("/")
             .version(Version::HTTP_2)
             .body(())
             .unwrap();
         assert!(!closes(
-            &answer_to(http2, stalled(), &HttpConfig::new()).await
+            &answer_to(http2, Chunks::stalled(), &HttpConfig::new()).await
         ));
         assert!(!closes(&answer(full(b""), &HttpConfig::new()).await));
     }
