@@ -30,7 +30,7 @@ use crate::ws::WsConfig;
 /// | option | default | what happens at the limit |
 /// |---|---|---|
 /// | [`max_body_size`](Self::max_body_size) | 10 MiB | `413 Payload Too Large` with a JSON-RPC error body |
-/// | [`max_discarded_body`](Self::max_discarded_body) | 256 KiB | on HTTP/1, a request answered without reading its body (refused, `404`, `405`) whose body is larger is answered with `Connection: close`; up to this size the body is read and dropped, and the connection stays open |
+/// | [`max_discarded_body`](Self::max_discarded_body) | 256 KiB | on HTTP/1, a request answered without reading its body (refused, `404`, `405`, `OPTIONS`, the `GET` fallback) whose body is larger is answered with `Connection: close`; up to this size the body is read and dropped, and the connection stays open |
 /// | [`body_read_timeout`](Self::body_read_timeout) | 30 s | `408 Request Timeout` with a JSON-RPC error body; on HTTP/1 the connection is closed, on HTTP/2 the stream ends |
 /// | [`request_timeout`](Self::request_timeout) | 60 s | the call (asynchronous methods) is cancelled and answered with `-32000`, `data: "request timed out"` |
 /// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 1024 | further requests wait for a slot (back-pressure, nothing is dropped) |

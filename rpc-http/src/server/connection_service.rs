@@ -11,7 +11,7 @@ use std::task::Poll;
 
 use bytes::Bytes;
 use http::header::CONTENT_ENCODING;
-use http::Request;
+use http::{Method, Request};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Either as EitherBody};
 use hyper::body::Incoming;
@@ -237,9 +237,12 @@ impl<L: Layered> hyper::service::Service<Request<Incoming>> for ConnectionServic
         // polled (`ConnectionFuture::poll`); one through the layers carries it.
         // The layers only have work when one of these headers is there;
         // other requests skip them, and their large compression body.
-        let needs_layers = (self.cors_on && seen.origin)
+        // tower-http's CORS layer takes every `OPTIONS` for a preflight; one
+        // without an `Origin` is not, and gets the service's own `Allow`.
+        let needs_layers = ((self.cors_on && seen.origin)
             || (self.compression_on && seen.accept_encoding)
-            || seen.content_encoding;
+            || seen.content_encoding)
+            && (seen.origin || request.method() != Method::OPTIONS);
         let inner = if needs_layers {
             let after_answer = (!http2).then(|| Arc::clone(&self.activity.after_answer));
             self.through_layers(request, seen.content_encoding, after_answer)

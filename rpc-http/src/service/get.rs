@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 
@@ -14,7 +15,10 @@ use super::dispatch::Answer;
 use super::message::Message;
 use super::response::{refusal, ResponseBody};
 use super::shared::Shared;
+use super::unread::answer_unread;
 use crate::handoff::Meta;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Shared {
     /// `<mount>/<method>` for the GET fallback; the longest mount wins, so
@@ -39,8 +43,27 @@ impl Shared {
         method: String,
         request: Request<B>,
         meta: Meta,
+    ) -> Response<ResponseBody>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let (mut parts, body) = request.into_parts();
+        let shared = Arc::clone(&self);
+        let response = self.answer_get(route, method, &mut parts, meta).await;
+        // A `GET` seldom has a body; one that has is read and dropped, so
+        // that the connection goes on.
+        answer_unread(&parts, body, response, &shared.config).await
+    }
+
+    async fn answer_get(
+        self: Arc<Self>,
+        route: usize,
+        method: String,
+        parts: &mut Parts,
+        meta: Meta,
     ) -> Response<ResponseBody> {
-        let (mut parts, _body) = request.into_parts();
         let query = parts.uri.query().unwrap_or("");
         let mut params = serde_json::Map::new();
         let mut callback = None;
@@ -73,7 +96,7 @@ impl Shared {
         let bytes = Bytes::from(serde_json::to_vec(&message).expect("a JSON value serializes"));
         let ctx = MessageContext::new(
             self.routes[route].reads_context,
-            &mut parts,
+            parts,
             meta,
             self.config.authenticator.as_ref(),
         );

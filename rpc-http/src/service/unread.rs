@@ -1,6 +1,7 @@
-//! Answers given before a request's body is read (a refusal, `404`, `405`,
-//! `OPTIONS`): on HTTP/1 the body is read and dropped, up to a limit, so
-//! that the connection stays open for the client's next request.
+//! Answers that do not need a request's body (a refusal, `404`, `405`,
+//! `OPTIONS`, the `GET` fallback): on HTTP/1 the body is read and dropped,
+//! up to a limit, so that the connection stays open for the client's next
+//! request.
 //!
 //! Left unread, an HTTP/1 connection cannot go on: hyper drains what is
 //! already in its buffer and otherwise closes the connection after the

@@ -122,3 +122,30 @@ async fn a_custom_cors_policy_echoes_only_allowed_origins() {
     let reply = send(&client, preflight("https://evil.example")).await;
     assert_eq!(reply.header("access-control-allow-origin"), None);
 }
+
+/// Only an `OPTIONS` with an `Origin` is a CORS preflight: one without is
+/// answered with the service's `Allow`, whatever other headers (which would
+/// send it through the server's layers) it carries.
+#[tokio::test]
+async fn an_options_request_without_an_origin_is_not_a_preflight() {
+    let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", test_router())).await;
+    let client = client();
+    for (name, value) in [
+        ("x-nothing", "1"),
+        ("accept-encoding", "gzip"),
+        ("content-encoding", "gzip"),
+    ] {
+        let options = request(Method::OPTIONS, addr, "/")
+            .header(name, value)
+            .body(full(""))
+            .unwrap();
+        let reply = send(&client, options).await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT, "with {name}");
+        assert_eq!(reply.header("allow"), Some("POST, OPTIONS"), "with {name}");
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            None,
+            "with {name}"
+        );
+    }
+}

@@ -186,24 +186,32 @@ async fn send_in_two_writes(stream: &mut TcpStream, request: &[u8]) {
 
 #[tokio::test]
 async fn a_request_answered_before_its_body_is_read_leaves_the_connection_open() {
-    let (_server, addr) = start(Server::bind("127.0.0.1:0").mount("/", test_router())).await;
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .config(HttpConfig::new().with_get_fallback(true))
+            .mount("/api", test_router()),
+    )
+    .await;
     let ping = r#"{"jsonrpc":"2.0","method":"ping","id":1}"#;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     for (refused, status) in [
         (
-            raw_request("POST", "/", &[("Content-Type", "text/plain")], ping),
+            raw_request("POST", "/api", &[("Content-Type", "text/plain")], ping),
             415,
         ),
         (raw_request("POST", "/elsewhere", &[], ping), 404),
-        (raw_request("PUT", "/", &[], ping), 405),
+        (raw_request("PUT", "/api", &[], ping), 405),
+        (raw_request("OPTIONS", "/api", &[], ping), 204),
+        // The `GET` fallback answers from the query and leaves the body.
+        (raw_request("GET", "/api/ping", &[], ping), 200),
     ] {
         send_in_two_writes(&mut stream, &refused).await;
         let (answered, head, _) = read_response(&mut stream).await;
-        assert_eq!(answered, status);
+        assert_eq!(answered, status, "{head}");
         assert!(header_values(&head, "connection").is_empty(), "{head}");
         // The same connection serves the next request.
         stream
-            .write_all(&raw_request("POST", "/", &[], ping))
+            .write_all(&raw_request("POST", "/api", &[], ping))
             .await
             .unwrap();
         let (next, _, body) = read_response(&mut stream).await;
