@@ -3,9 +3,9 @@
 #   log / die           messages on stderr; die names the script and exits 1
 #   need CMD PACKAGE    installs the Debian package when CMD is missing
 #   cpu_ticks PID       utime+stime of a process, in clock ticks
-#   bench_binary BENCH VAR  builds tests/benches/BENCH.rs (or takes the binary
-#                       named by $VAR) and copies it to $OUT/BENCH, whose
-#                       path it leaves in BENCH_EXE
+#   bench_binary BENCH VAR  builds tests/benches/BENCH.rs, or BENCH/main.rs
+#                       (or takes the binary named by $VAR) and copies it
+#                       to $OUT/BENCH, whose path it leaves in BENCH_EXE
 #   load_server_binary  bench_binary load_server LOAD_SERVER; the path in
 #                       LOAD_SERVER_EXE
 

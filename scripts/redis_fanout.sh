@@ -7,7 +7,7 @@
 # WebSocket subscribers spread evenly over the three, one publisher on the
 # first. In memory: one `ws_bench server ours <port>` with all SUBSCRIBERS.
 # Each publish is timed from just before it is written to the moment the
-# last subscriber has it (tests/benches/ws_bench.rs, `fanout`); ROUNDS
+# last subscriber has it (tests/benches/ws_bench/fanout.rs); ROUNDS
 # publishes, one at a time. Nothing is pinned: the servers, Redis and the
 # generator share the machine's cores.
 #

@@ -3,9 +3,9 @@
 # same time on one core, each driven by its own load generator on the other
 # core; then fan-out and memory per idle connection, one server at a time.
 #
-# The servers and the generator are tests/benches/ws_bench.rs (its header
+# The servers and the generator are tests/benches/ws_bench/ (main.rs's header
 # says exactly what each server does): `floor` (fastwebsockets + serde_json +
-# a match, writes batched through a BufWriter flushed once nothing else is
+# a match, writes batched in a write buffer flushed once nothing else is
 # ready), `ours` (rpc_http::Server, production defaults) and `jsonrpsee`
 # (jsonrpsee 0.26, max_connections raised to 20,000), each on a
 # single-threaded runtime.

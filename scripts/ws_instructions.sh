@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # User-space instructions per message of the WebSocket servers of
-# tests/benches/ws_bench.rs, counted by valgrind's callgrind while the
+# tests/benches/ws_bench/servers/, counted by valgrind's callgrind while the
 # generator drives them over loopback: exact where wall-clock figures on a
 # small shared machine are noisy. The kernel's share (the socket work, most
 # of a small message's cost) is not counted.
