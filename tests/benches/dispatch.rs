@@ -17,7 +17,7 @@ mod common;
 use common::{Bench, Case, Impl};
 
 fn dispatch(c: &mut Criterion) {
-    common::check_floor_errors();
+    common::floor::check_errors();
     let mut bench = Bench::new();
     bench.check_all();
     for case in Case::ALL {

@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
 
-    common::check_floor_errors();
+    common::floor::check_errors();
     let mut bench = Bench::new();
     bench.check_all();
 
