@@ -17,7 +17,7 @@
 //!   to show what those two layers cost.
 //! - `hand`: hyper 1.x `http1` connections with `service_fn`, the body
 //!   collected (with a size limit) and answered by the hand-written
-//!   serde_json dispatcher `floor` of `common/mod.rs`; `Content-Type:
+//!   serde_json dispatcher `floor` of `common/floor.rs`; `Content-Type:
 //!   application/json`, notifications get `200` with an empty body.
 //! - `hand_router`: `hand` with the `#[rpc]` router dispatching instead of
 //!   `floor` (`Router::parse(..).run_now(..)`, a fresh `Context` per

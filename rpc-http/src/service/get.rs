@@ -13,9 +13,9 @@ use http_body_util::{BodyExt, Full};
 use super::context::MessageContext;
 use super::dispatch::Answer;
 use super::message::Message;
-use super::response::{refusal, ResponseBody};
+use super::response::{closing, refusal, ResponseBody};
 use super::shared::Shared;
-use super::unread::answer_unread;
+use super::unread::Unread;
 use crate::handoff::Meta;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -50,11 +50,19 @@ impl Shared {
         B::Error: Into<BoxError>,
     {
         let (mut parts, body) = request.into_parts();
-        let shared = Arc::clone(&self);
-        let response = self.answer_get(route, method, &mut parts, meta).await;
-        // A `GET` seldom has a body; one that has is read and dropped, so
-        // that the connection goes on.
-        answer_unread(&parts, body, response, &shared.config).await
+        // A `GET` seldom has a body; one that has is read and dropped while
+        // the method runs, so that the connection goes on. Decided before
+        // the method's context takes the headers.
+        let unread = Unread::of(&parts, body, &self.config);
+        let (response, goes_on) = tokio::join!(
+            self.answer_get(route, method, &mut parts, meta),
+            unread.read_and_drop(),
+        );
+        if goes_on {
+            response
+        } else {
+            closing(response)
+        }
     }
 
     async fn answer_get(

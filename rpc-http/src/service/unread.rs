@@ -10,6 +10,8 @@
 //! into a closing socket and sees it fail. Where the body is not worth
 //! waiting for, the answer says `Connection: close` at once.
 
+use std::time::Duration;
+
 use bytes::Buf;
 use http::header::EXPECT;
 use http::request::Parts;
@@ -44,26 +46,72 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    // An HTTP/2 stream's unread body ends that stream alone.
-    if head.version >= Version::HTTP_2
-        || body.is_end_stream()
-        || body.size_hint().upper() == Some(0)
-    {
-        return ResponseFuture::ready(response);
+    match Unread::of(head, body, config) {
+        Unread::Nothing => ResponseFuture::ready(response),
+        Unread::NotWorthIt => ResponseFuture::ready(closing(response)),
+        unread @ Unread::Drop { .. } => ResponseFuture::waiting(async move {
+            if unread.read_and_drop().await {
+                response
+            } else {
+                closing(response)
+            }
+        }),
     }
-    let limit = config.max_discarded_body.min(config.max_body_size);
-    let Some(timeout) = config.body_read_timeout else {
-        return ResponseFuture::ready(closing(response));
-    };
-    if expects_continue(head) || body.size_hint().lower() > limit as u64 {
-        return ResponseFuture::ready(closing(response));
-    }
-    ResponseFuture::waiting(async move {
-        match tokio::time::timeout(timeout, discard(body, limit)).await {
-            Ok(true) => response,
-            Ok(false) | Err(_) => closing(response),
+}
+
+/// What becomes of a request body nobody needs, decided from the head.
+pub(super) enum Unread<B> {
+    /// Nothing to read: no body, or an HTTP/2 stream's, whose unread body
+    /// ends that stream alone.
+    Nothing,
+    /// Not to be read: the connection closes after the answer.
+    NotWorthIt,
+    /// To be read and dropped, up to `limit` bytes within `timeout`.
+    Drop {
+        body: B,
+        limit: usize,
+        timeout: Duration,
+    },
+}
+
+impl<B: http_body::Body> Unread<B> {
+    /// Decides from the head alone; call it before anything takes the
+    /// head's headers.
+    pub(super) fn of(head: &Parts, body: B, config: &HttpConfig) -> Self {
+        if head.version >= Version::HTTP_2
+            || body.is_end_stream()
+            || body.size_hint().upper() == Some(0)
+        {
+            return Unread::Nothing;
         }
-    })
+        let limit = config.max_discarded_body.min(config.max_body_size);
+        let Some(timeout) = config.body_read_timeout else {
+            return Unread::NotWorthIt;
+        };
+        if expects_continue(head) || body.size_hint().lower() > limit as u64 {
+            return Unread::NotWorthIt;
+        }
+        Unread::Drop {
+            body,
+            limit,
+            timeout,
+        }
+    }
+
+    /// Reads and drops the body; `true` if the connection may go on.
+    pub(super) async fn read_and_drop(self) -> bool {
+        match self {
+            Unread::Nothing => true,
+            Unread::NotWorthIt => false,
+            Unread::Drop {
+                body,
+                limit,
+                timeout,
+            } => tokio::time::timeout(timeout, discard(body, limit))
+                .await
+                .unwrap_or(false),
+        }
+    }
 }
 
 /// Whether the client sends its body only after `100 Continue`, which

@@ -220,6 +220,25 @@ async fn a_request_answered_before_its_body_is_read_leaves_the_connection_open()
     }
 }
 
+/// A client that waits for `100 Continue` before it sends a body nobody
+/// needs is answered at once, and the connection then closes.
+#[tokio::test]
+async fn a_get_whose_client_awaits_100_continue_is_answered_without_its_body() {
+    let (_server, addr) = start(
+        Server::bind("127.0.0.1:0")
+            .config(HttpConfig::new().with_get_fallback(true))
+            .mount("/api", test_router()),
+    )
+    .await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = "GET /api/ping HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (status, head, body) = read_response(&mut stream).await;
+    assert_eq!(status, 200, "{head}");
+    assert!(body.contains("pong"), "{body}");
+    assert_eq!(header_values(&head, "connection"), ["close"]);
+}
+
 #[tokio::test]
 async fn a_body_too_large_to_drop_is_answered_with_connection_close() {
     let (_server, addr) = start(
