@@ -15,7 +15,7 @@
 //! | notifications an HTTP/1 connection runs after its answers | `after_answer.rs`, `parked.rs` |
 //! | the `GET`/JSONP fallback | `get.rs` |
 //! | the HTTP answers and refusals | `response.rs` |
-//! | answers given before the body is read: the body dropped, the connection kept | `unread.rs` |
+//! | bodies nobody needs (refusals, `OPTIONS`, the `GET` fallback): read and dropped, the connection kept | `unread.rs` |
 //! | the WebSocket upgrade, and the connection served after it | `websocket.rs` |
 
 mod after_answer;
