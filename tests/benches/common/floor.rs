@@ -14,21 +14,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-const PARSE_ERROR: (i32, &str) = (-32700, "Parse error");
-const INVALID_REQUEST: (i32, &str) = (-32600, "Invalid Request");
-const METHOD_NOT_FOUND: (i32, &str) = (-32601, "Method not found");
-const INVALID_PARAMS: (i32, &str) = (-32602, "Invalid params");
+/// A JSON-RPC error: its code and message.
+pub(crate) type Failed = (i32, &'static str);
 
+pub(crate) const PARSE_ERROR: Failed = (-32700, "Parse error");
+pub(crate) const INVALID_REQUEST: Failed = (-32600, "Invalid Request");
+pub(crate) const METHOD_NOT_FOUND: Failed = (-32601, "Method not found");
+pub(crate) const INVALID_PARAMS: Failed = (-32602, "Invalid params");
+
+/// A request, borrowed from its bytes.
 #[derive(Deserialize)]
-struct Req<'a> {
-    jsonrpc: &'a str,
+pub(crate) struct Req<'a> {
+    pub(crate) jsonrpc: &'a str,
     #[serde(borrow)]
-    method: Cow<'a, str>,
+    pub(crate) method: Cow<'a, str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    params: Option<&'a RawValue>,
+    pub(crate) params: Option<&'a RawValue>,
     // `present` keeps `"id": null` apart from a missing id.
     #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
+    pub(crate) id: Option<&'a RawValue>,
 }
 
 /// A member that is there, whatever its value (`null` included).
@@ -66,7 +70,7 @@ struct EchoNamed<'a> {
 /// A string borrowed from the input unless it holds escapes. (A one-field
 /// tuple struct is a serde newtype, transparent, so `(Text,)` reads `["..."]`.)
 #[derive(Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+pub(crate) struct Text<'a>(#[serde(borrow)] pub(crate) Cow<'a, str>);
 
 /// Answers one message; `None` when nothing is to be sent.
 pub(crate) fn handle(input: &[u8]) -> Option<Vec<u8>> {
@@ -145,7 +149,7 @@ fn append(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
 
 /// Valid JSON that is not a request is `-32600`; anything else `-32700`.
 #[cold]
-fn not_a_request(input: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn not_a_request(input: &[u8], out: &mut Vec<u8>) {
     let error = match serde_json::from_slice::<IgnoredAny>(input) {
         Ok(_) => INVALID_REQUEST,
         Err(_) => PARSE_ERROR,
@@ -176,7 +180,7 @@ fn call(request: &Req<'_>, out: &mut Vec<u8>) {
     }
 }
 
-fn echo_owned(params: Option<&str>) -> Result<String, (i32, &'static str)> {
+fn echo_owned(params: Option<&str>) -> Result<String, Failed> {
     match params {
         Some(text) if text.starts_with('{') => serde_json::from_str::<super::EchoNamedOwned>(text)
             .map(|named| named.s)
@@ -188,7 +192,7 @@ fn echo_owned(params: Option<&str>) -> Result<String, (i32, &'static str)> {
     }
 }
 
-fn sum(params: Option<&str>) -> Result<f64, (i32, &'static str)> {
+fn sum(params: Option<&str>) -> Result<f64, Failed> {
     let values = match params {
         Some(text) if text.starts_with('{') => serde_json::from_str::<super::SumNamed>(text)
             .map(|named| named.values)
@@ -201,7 +205,7 @@ fn sum(params: Option<&str>) -> Result<f64, (i32, &'static str)> {
     Ok(values.iter().sum())
 }
 
-fn add(params: Option<&str>) -> Result<i64, (i32, &'static str)> {
+pub(crate) fn add(params: Option<&str>) -> Result<i64, Failed> {
     let (a, b) = match params {
         Some(text) if text.starts_with('{') => {
             let super::AddNamed { a, b } =
@@ -214,7 +218,7 @@ fn add(params: Option<&str>) -> Result<i64, (i32, &'static str)> {
     Ok(a + b)
 }
 
-fn echo(params: Option<&str>) -> Result<Cow<'_, str>, (i32, &'static str)> {
+pub(crate) fn echo(params: Option<&str>) -> Result<Cow<'_, str>, Failed> {
     match params {
         Some(text) if text.starts_with('{') => serde_json::from_str::<EchoNamed<'_>>(text)
             .map(|named| named.s)
@@ -227,10 +231,10 @@ fn echo(params: Option<&str>) -> Result<Cow<'_, str>, (i32, &'static str)> {
 }
 
 /// Writes the answer, unless the request is a notification.
-fn respond<T: Serialize>(
+pub(crate) fn respond<T: Serialize>(
     out: &mut Vec<u8>,
     id: Option<&RawValue>,
-    result: Result<T, (i32, &'static str)>,
+    result: Result<T, Failed>,
 ) {
     let Some(id) = id else { return };
     match result {
@@ -247,7 +251,7 @@ fn respond<T: Serialize>(
     }
 }
 
-fn write_error(out: &mut Vec<u8>, (code, message): (i32, &'static str), id: Option<&RawValue>) {
+pub(crate) fn write_error(out: &mut Vec<u8>, (code, message): Failed, id: Option<&RawValue>) {
     let failure = Failure {
         jsonrpc: "2.0",
         error: ErrorObject { code, message },

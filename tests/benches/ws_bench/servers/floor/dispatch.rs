@@ -1,68 +1,18 @@
-//! The floor's JSON-RPC 2.0 dispatcher: one borrowed parse and a `match`,
-//! with the checks of `common::floor` (which knows only `add` and `echo`).
+//! The floor's JSON-RPC 2.0 dispatcher: one borrowed parse and a `match`.
+//! The request, the answers, the checks and `add`/`echo` are those of
+//! `common::floor`; this adds the topic methods and answers into the
+//! connection's buffer.
 
 use std::borrow::Cow;
 
-use serde::de::{Deserializer, IgnoredAny};
-use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::FloorConn;
-
-type Failed = (i32, &'static str);
-
-const PARSE_ERROR: Failed = (-32700, "Parse error");
-const INVALID_REQUEST: Failed = (-32600, "Invalid Request");
-const METHOD_NOT_FOUND: Failed = (-32601, "Method not found");
-const INVALID_PARAMS: Failed = (-32602, "Invalid params");
-
-#[derive(Deserialize)]
-struct Req<'a> {
-    jsonrpc: &'a str,
-    #[serde(borrow)]
-    method: Cow<'a, str>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    params: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
-}
-
-/// A member that is there, whatever its value (`null` included).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(deserializer).map(Some)
-}
-
-#[derive(Serialize)]
-struct Success<'a, T> {
-    jsonrpc: &'static str,
-    result: T,
-    id: &'a RawValue,
-}
-
-#[derive(Serialize)]
-struct Failure<'a> {
-    jsonrpc: &'static str,
-    error: ErrorObject,
-    id: Option<&'a RawValue>,
-}
-
-#[derive(Serialize)]
-struct ErrorObject {
-    code: i32,
-    message: &'static str,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddNamed {
-    a: i64,
-    b: i64,
-}
-
-/// A string borrowed from the input unless it holds escapes.
-#[derive(Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+use crate::common::floor::{
+    add, echo, not_a_request, respond, write_error, Failed, Req, Text, INVALID_PARAMS,
+    INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
+};
 
 /// Answers one message into `conn.out` (left empty when nothing is to be sent).
 pub(super) fn handle(input: &[u8], conn: &mut FloorConn) {
@@ -127,16 +77,6 @@ fn append(conn: &mut FloorConn, write: impl FnOnce(&mut FloorConn)) {
     }
 }
 
-/// Valid JSON that is not a request is `-32600`; anything else `-32700`.
-#[cold]
-fn not_a_request(input: &[u8], out: &mut Vec<u8>) {
-    let error = match serde_json::from_slice::<IgnoredAny>(input) {
-        Ok(_) => INVALID_REQUEST,
-        Err(_) => PARSE_ERROR,
-    };
-    write_error(out, error, None);
-}
-
 fn call(request: &Req<'_>, conn: &mut FloorConn) {
     let id = request.id;
     if let Some(raw) = id {
@@ -166,33 +106,6 @@ fn call(request: &Req<'_>, conn: &mut FloorConn) {
     }
 }
 
-fn add(params: Option<&str>) -> Result<i64, Failed> {
-    let (a, b) = match params {
-        Some(text) if text.starts_with('{') => {
-            let AddNamed { a, b } = serde_json::from_str(text).map_err(|_| INVALID_PARAMS)?;
-            (a, b)
-        }
-        Some(text) => serde_json::from_str::<(i64, i64)>(text).map_err(|_| INVALID_PARAMS)?,
-        None => return Err(INVALID_PARAMS),
-    };
-    Ok(a + b)
-}
-
-fn echo(params: Option<&str>) -> Result<Cow<'_, str>, Failed> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct EchoNamed<'a> {
-        #[serde(borrow)]
-        s: Cow<'a, str>,
-    }
-    match params {
-        Some(text) if text.starts_with('{') => serde_json::from_str::<EchoNamed<'_>>(text)
-            .map(|named| named.s)
-            .map_err(|_| INVALID_PARAMS),
-        _ => one_string(params),
-    }
-}
-
 /// `["..."]`.
 fn one_string(params: Option<&str>) -> Result<Cow<'_, str>, Failed> {
     let text = params.ok_or(INVALID_PARAMS)?;
@@ -216,30 +129,4 @@ fn subscribe(params: Option<&str>, conn: &mut FloorConn) -> Result<Vec<&'static 
     } else {
         Vec::new()
     })
-}
-
-/// Writes the answer, unless the request is a notification.
-fn respond<T: Serialize>(out: &mut Vec<u8>, id: Option<&RawValue>, result: Result<T, Failed>) {
-    let Some(id) = id else { return };
-    match result {
-        Ok(result) => serde_json::to_writer(
-            &mut *out,
-            &Success {
-                jsonrpc: "2.0",
-                result,
-                id,
-            },
-        )
-        .expect("results serialize"),
-        Err(error) => write_error(out, error, Some(id)),
-    }
-}
-
-fn write_error(out: &mut Vec<u8>, (code, message): Failed, id: Option<&RawValue>) {
-    let failure = Failure {
-        jsonrpc: "2.0",
-        error: ErrorObject { code, message },
-        id,
-    };
-    serde_json::to_writer(out, &failure).expect("errors serialize");
 }
