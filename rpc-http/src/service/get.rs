@@ -29,10 +29,10 @@ impl Shared {
             .iter()
             .enumerate()
             .filter_map(|(index, route)| {
-                let rest = path.strip_prefix(&*route.path)?.strip_prefix('/')?;
+                let rest = route.path.rest_of(path)?.strip_prefix('/')?;
                 Some((index, rest))
             })
-            .max_by_key(|&(index, _)| self.routes[index].path.len())?;
+            .max_by_key(|&(index, _)| self.routes[index].path.as_str().len())?;
         let method = percent_decode(rest)?;
         (!method.is_empty()).then_some((index, method))
     }

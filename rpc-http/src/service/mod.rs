@@ -106,7 +106,7 @@ impl std::fmt::Debug for RpcService {
             .shared
             .routes
             .iter()
-            .map(|route| &*route.path)
+            .map(|route| route.path.as_str())
             .collect();
         f.debug_struct("RpcService")
             .field("paths", &paths)

@@ -169,11 +169,9 @@ impl Shared {
         let path = path.trim_end_matches('/');
         if let [only] = &*self.routes {
             // One mount, the common case: one comparison.
-            return mounted_at(&only.path, path).then_some(0);
+            return only.path.serves(path).then_some(0);
         }
-        self.routes
-            .iter()
-            .position(|route| mounted_at(&route.path, path))
+        self.routes.iter().position(|route| route.path.serves(path))
     }
 
     // Inlined into `handle`: one call fewer on every request's way in.
@@ -225,35 +223,60 @@ enum PostTarget {
     Other,
 }
 
-/// Whether a mount at `mount` serves `path` (both without trailing slashes).
+/// A mount's path, without its trailing slash; the root's is empty.
 ///
-/// The root mount's path is an empty `Box<str>`, whose pointer dangles;
-/// `==` would still call `memcmp` with it, and glibc's AVX-512 `memcmp`
-/// then costs a CPU assist of some 40 ns (BENCHMARKS.md, "One `memcmp` of
-/// nothing").
-#[inline(always)]
-fn mounted_at(mount: &str, path: &str) -> bool {
-    if mount.is_empty() {
-        path.is_empty()
-    } else {
-        mount == path
+/// Compared by hand when empty: an empty `Box<str>`'s pointer dangles, and
+/// `==` or `strip_prefix` would still pass it to `memcmp`, whose AVX-512
+/// form then costs a CPU assist of some 40 ns (BENCHMARKS.md, "One `memcmp`
+/// of nothing").
+pub(super) struct MountPath(Box<str>);
+
+impl MountPath {
+    pub(super) fn new(path: String) -> Self {
+        MountPath(path.into_boxed_str())
+    }
+
+    pub(super) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the mount serves `path` (trailing slashes trimmed).
+    #[inline(always)]
+    pub(super) fn serves(&self, path: &str) -> bool {
+        if self.0.is_empty() {
+            path.is_empty()
+        } else {
+            *self.0 == *path
+        }
+    }
+
+    /// What follows the mount's path in `path`, if `path` starts with it.
+    pub(super) fn rest_of<'p>(&self, path: &'p str) -> Option<&'p str> {
+        if self.0.is_empty() {
+            Some(path)
+        } else {
+            path.strip_prefix(&*self.0)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::mounted_at;
+    use super::MountPath;
 
     #[test]
     fn the_root_mount_serves_only_the_root() {
         // Paths as `route` compares them: trailing slashes trimmed.
-        let root = String::new().into_boxed_str();
-        assert!(mounted_at(&root, ""));
-        assert!(!mounted_at(&root, "/api"));
-        let api: Box<str> = "/api".into();
-        assert!(mounted_at(&api, "/api"));
-        assert!(!mounted_at(&api, ""));
-        assert!(!mounted_at(&api, "/apx"));
-        assert!(!mounted_at(&api, "/api/v1"));
+        let root = MountPath::new(String::new());
+        assert!(root.serves(""));
+        assert!(!root.serves("/api"));
+        assert_eq!(root.rest_of("/api/m"), Some("/api/m"));
+        let api = MountPath::new("/api".to_owned());
+        assert!(api.serves("/api"));
+        assert!(!api.serves(""));
+        assert!(!api.serves("/apx"));
+        assert!(!api.serves("/api/v1"));
+        assert_eq!(api.rest_of("/api/m"), Some("/m"));
+        assert_eq!(api.rest_of("/apx/m"), None);
     }
 }

@@ -10,6 +10,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::routing::MountPath;
 use crate::config::HttpConfig;
 use crate::explorer::Explorer;
 use crate::stats::Stats;
@@ -41,8 +42,7 @@ pub(super) struct Shared {
 
 /// A router mounted at a path.
 pub(super) struct Route {
-    /// Without a trailing slash; the root is `""`.
-    pub(super) path: Box<str>,
+    pub(super) path: MountPath,
     pub(super) router: Arc<Router>,
     /// Whether any of its methods reads the context; if none does, none is built.
     pub(super) reads_context: bool,
@@ -64,7 +64,7 @@ impl Shared {
                     stats.watch(&mut router);
                 }
                 Route {
-                    path: path.into_boxed_str(),
+                    path: MountPath::new(path),
                     reads_context: router.reads_context(),
                     router: Arc::new(router),
                 }
